@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class PharmacovigilanceConfig(AppConfig):
+    name = "pharmacovigilance"

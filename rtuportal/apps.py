@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RtuPortalConfig(AppConfig):
+    name = "rtuportal"
+    verbose_name = "RTU portal"
