@@ -1,0 +1,111 @@
+"""The small cast every test shares: alice and bob (prescribers), agency staff, an admin, an
+inactive and a pending account. Agency and admin have a TOTP device, so they may reach pages."""
+
+import os
+
+import pytest
+from django.test import Client
+
+from accounts.services import account_create
+from accounts.validators import rpps_with_check_digit
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+PASSWORD = "Corr3ct-Horse-Battery!"
+
+
+def require_service(name: str, available: bool) -> None:
+    """Skip a test needing a real service, unless CI demands every service (then fail)."""
+    if available:
+        return
+    if os.environ.get("RTU_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{name} is required (RTU_REQUIRE_SERVICES=1) but not reachable")
+    pytest.skip(f"{name} not available")
+
+
+def _make(email: str, role: str, *, approved: bool = True, region: str = "84", n: int = 1,
+          specialty: str = "addiction", totp: bool = False):
+    user = account_create(
+        email=email,
+        password=PASSWORD,
+        role=role,
+        rpps=rpps_with_check_digit(f"10{n:08d}") if role == "prescriber" else None,
+        specialty=specialty,
+        region=region,
+        approved=approved,
+        first_name=email.split("@")[0].capitalize(),
+        last_name="Test",
+    )
+    if totp:
+        from allauth.mfa.totp.internal.auth import TOTP
+
+        TOTP.activate(user, TOTP_SECRET)
+    return user
+
+
+@pytest.fixture
+def alice(db):
+    return _make("alice@example.fr", "prescriber", region="84", n=1)
+
+
+@pytest.fixture
+def bob(db):
+    return _make("bob@example.fr", "prescriber", region="11", n=2, specialty="general_practice")
+
+
+@pytest.fixture
+def agency(db):
+    return _make("agency@ansm.example.fr", "agency", totp=True)
+
+
+@pytest.fixture
+def admin_user(db):
+    return _make("admin@ansm.example.fr", "admin", totp=True)
+
+
+@pytest.fixture
+def pending(db):
+    return _make("pending@example.fr", "prescriber", approved=False, n=3)
+
+
+@pytest.fixture
+def inactive(db):
+    from accounts.services import account_deactivate
+
+    user = _make("inactive@example.fr", "prescriber", n=4)
+    return account_deactivate(account=user, by=None)
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice_client(alice):
+    return logged_in(alice)
+
+
+@pytest.fixture
+def bob_client(bob):
+    return logged_in(bob)
+
+
+@pytest.fixture
+def agency_client(agency):
+    return logged_in(agency)
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    return logged_in(admin_user)
+
+
+@pytest.fixture(autouse=True)
+def _mail_backend(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashes(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
