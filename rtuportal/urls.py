@@ -14,6 +14,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
+    path(
+        "patients/<str:code>/adverse-events/",
+        include("pharmacovigilance.patient_urls"),
+    ),
     path("patients/", include("patients.urls")),
     path("pharmacovigilance/", include("pharmacovigilance.urls")),
     path("reports/", include("reports.urls")),

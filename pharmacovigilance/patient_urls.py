@@ -1,0 +1,5 @@
+from django.urls import path
+
+app_name = "patient_adverse_events"
+
+urlpatterns: list = []
