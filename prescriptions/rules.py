@@ -310,8 +310,16 @@ class DoseCheck:
         return tuple(f.code for f in self.findings)
 
 
+def _render(translated: str, template: str, params: Mapping[str, object]) -> str:
+    try:
+        return translated % params
+    except (KeyError, ValueError, TypeError):
+        # A broken translation (wrong placeholder) must not break a form: use the source.
+        return template % params
+
+
 def _finding(code: str, template: str, params: Mapping[str, object]) -> Finding:
-    return Finding(code, FINDING_SEVERITY[code], _translate(template) % params)
+    return Finding(code, FINDING_SEVERITY[code], _render(_translate(template), template, params))
 
 
 def _verdict(version: str, findings: list[Finding]) -> DoseCheck:
@@ -547,7 +555,8 @@ def _threshold_finding(code: str, template: str, r: _Rules, threshold: float) ->
     key = (translated, r.version)
     finding = _THRESHOLD_FINDINGS.get(key)
     if finding is None:
-        finding = Finding(code, FINDING_SEVERITY[code], translated % _params(r, threshold))
+        text = _render(translated, template, _params(r, threshold))
+        finding = Finding(code, FINDING_SEVERITY[code], text)
         if len(_THRESHOLD_FINDINGS) < 10_000:  # bounded whatever the translator returns
             _THRESHOLD_FINDINGS[key] = finding
     return finding
