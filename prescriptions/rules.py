@@ -445,7 +445,7 @@ def _check(
     collegial_opinion: bool,
     multidisciplinary_care: bool,
 ) -> DoseCheck:
-    """The hot path: one dose under one version. Allocates only when there is a finding."""
+    """The hot path: one dose under one version. A clean check returns a shared verdict."""
     if dose <= 0 or dose % 5:
         # Other rules are meaningless for a dose that cannot be prescribed: fix it first.
         return DoseCheck(
