@@ -1,0 +1,478 @@
+"""The cohort summary of a period, in the layout of the agency's 2015 interim summary.
+
+Everything is computed by a fixed number of SQL aggregate queries (six, whatever the size of
+the cohort): one pass over the cohort's patients with correlated subqueries on indexed ranges
+(follow-up, last visit, stop, adverse events, highest dose), one for the prescribers, two for
+adverse events by organ class and by term, one for adverse events by dose band, and one window
+query over the titration log that counts the protocol findings per version. The definitions
+are in docs/report-definitions.md and in the PDF's method section.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    Avg,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import ExtractYear
+
+from patients.models import Patient
+from pharmacovigilance.models import AdverseEvent
+from prescriptions import rules
+from prescriptions.models import DoseStep, StopOfTreatment, Visit
+from rtuportal.choices import POSSIBLY_RELATED, OrganClass, Specialty
+
+GROUPS = ("initiation", "pretreated")
+SPECIALTIES = tuple(s.value for s in Specialty)
+
+# Daily-dose bands (mg/day) cut at the protocol thresholds: 80 (2017 maximum), 120 (second
+# opinion), 180 (collegial opinion), 300 (absolute maximum).
+DOSE_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("5-30", 1, 30),
+    ("35-80", 31, 80),
+    ("85-115", 81, 115),
+    ("120-180", 116, 180),
+    ("185-300", 181, 300),
+    (">300", 301, None),
+)
+DOSE_THRESHOLDS_MG = (80, 120, 180, 300)
+
+# Finding codes the SQL pass counts (all of prescriptions.rules.FINDING_CODES).
+FINDING_CODES = rules.FINDING_CODES
+BLOCKING_CODES = tuple(c for c, s in rules.FINDING_SEVERITY.items() if s == "block")
+
+QUERY_COUNT = 6  # pinned by tests/reports/test_statistics.py
+
+
+def pct(part: int | None, whole: int | None) -> float | None:
+    """A percentage rounded to one decimal; None when there is no denominator."""
+    if not whole:
+        return None
+    return round(100.0 * (part or 0) / whole, 1)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+def cohort(date_from: date | None, date_to: date | None) -> QuerySet[Patient]:
+    """The patients included between the two dates (inclusive; None = unbounded)."""
+    qs = Patient.objects.all()
+    if date_from is not None:
+        qs = qs.filter(inclusion_date__gte=date_from)
+    if date_to is not None:
+        qs = qs.filter(inclusion_date__lte=date_to)
+    return qs
+
+
+def _upto(field: str, date_to: date | None) -> dict[str, date]:
+    return {} if date_to is None else {f"{field}__lte": date_to}
+
+
+def _patient_row(date_from: date | None, date_to: date | None) -> dict[str, Any]:
+    """Query 1: every per-patient figure in one aggregate over the cohort."""
+    follow_ups = Visit.objects.filter(
+        patient=OuterRef("pk"),
+        visit_date__gt=OuterRef("inclusion_date"),
+        **_upto("visit_date", date_to),
+    )
+    last = follow_ups.order_by("-visit_date", "-pk")
+    stops = StopOfTreatment.objects.filter(patient=OuterRef("pk"), **_upto("stop_date", date_to))
+    events = AdverseEvent.objects.filter(patient=OuterRef("pk"), **_upto("onset_date", date_to))
+    related = events.filter(causality__in=POSSIBLY_RELATED)
+    highest = (
+        DoseStep.objects.filter(patient=OuterRef("pk"), **_upto("start_date", date_to))
+        .order_by("-daily_dose_mg")
+        .values("daily_dose_mg")[:1]
+    )
+    qs = (
+        cohort(date_from, date_to)
+        .annotate(
+            followed=Exists(follow_ups),
+            last_alcohol=Subquery(
+                last.values("alcohol_g_per_day")[:1], output_field=IntegerField()
+            ),
+            last_craving=Subquery(last.values("craving")[:1], output_field=IntegerField()),
+            last_abstinent=Subquery(last.values("abstinent")[:1]),
+            has_stop=Exists(stops),
+            ae_any=Exists(events),
+            ae_related=Exists(related),
+            ae_serious=Exists(events.filter(serious=True)),
+            ae_serious_related=Exists(related.filter(serious=True)),
+            highest_dose=Subquery(highest, output_field=IntegerField()),
+        )
+        .values(
+            "sex",
+            "treatment_status",
+            "indication",
+            "abstinent",
+            "craving",
+            "alcohol_g_per_day",
+            "followed",
+            "last_alcohol",
+            "last_craving",
+            "last_abstinent",
+            "has_stop",
+            "ae_any",
+            "ae_related",
+            "ae_serious",
+            "ae_serious_related",
+            "highest_dose",
+            age=ExtractYear("inclusion_date") - F("birth_year"),
+        )
+    )
+    inner_sql, inner_params = qs.query.sql_with_params()
+
+    def count(condition: str) -> str:
+        return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+    followed = "followed"
+    columns: dict[str, str] = {
+        "patients": "COUNT(*)",
+        "men": count("sex = 'M'"),
+        "mean_age": "AVG(1.0 * age)",
+        "initiation": count("treatment_status = 'initiation'"),
+        "initiation_reduction": count(
+            "treatment_status = 'initiation' AND indication = 'reduction'"
+        ),
+        "followed": count(followed),
+        "stopped": count(f"{followed} AND has_stop"),
+        "ae_any": count(f"{followed} AND ae_any"),
+        "ae_related": count(f"{followed} AND ae_related"),
+        "ae_serious": count(f"{followed} AND ae_serious"),
+        "ae_serious_related": count(f"{followed} AND ae_serious_related"),
+        "with_steps": count("highest_dose IS NOT NULL"),
+    }
+    for group in GROUPS:
+        in_group = f"{followed} AND treatment_status = '{group}'"
+        columns[f"{group}_followed"] = count(in_group)
+        columns[f"{group}_change"] = (
+            f"AVG(CASE WHEN {in_group} THEN 1.0 * (last_alcohol - alcohol_g_per_day) END)"
+        )
+        columns[f"{group}_abstinent_inclusion"] = count(f"{in_group} AND abstinent")
+        columns[f"{group}_abstinent_last"] = count(f"{in_group} AND last_abstinent")
+        columns[f"{group}_craving_improved"] = count(f"{in_group} AND last_craving < craving")
+    for label, low, high in DOSE_BANDS:
+        band = f"highest_dose >= {int(low)}"
+        if high is not None:
+            band += f" AND highest_dose <= {int(high)}"
+        columns[f"band_{label}"] = count(band)
+    select = ", ".join(f"{expression} AS c{i}" for i, expression in enumerate(columns.values()))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {select} FROM ({inner_sql}) cohort_patients", inner_params)
+        values = cursor.fetchone()
+    return {
+        name: (value if name.endswith(("_change", "mean_age")) else int(value or 0))
+        for name, value in zip(columns, values, strict=True)
+    }
+
+
+def _prescriber_row(date_from: date | None, date_to: date | None) -> dict[str, Any]:
+    """Query 2: distinct prescribers of the cohort, overall and by specialty."""
+    aggregates: dict[str, Any] = {"prescribers": Count("prescriber", distinct=True)}
+    for specialty in SPECIALTIES:
+        aggregates[specialty] = Count(
+            "prescriber",
+            distinct=True,
+            filter=Q(prescriber__prescriber_profile__specialty=specialty),
+        )
+    return cohort(date_from, date_to).aggregate(**aggregates)
+
+
+def _followed_events(date_from: date | None, date_to: date | None) -> QuerySet[AdverseEvent]:
+    """Adverse events (dated up to date_to) of followed-up patients of the cohort."""
+    follow_ups = Visit.objects.filter(
+        patient=OuterRef("patient_id"),
+        visit_date__gt=OuterRef("patient__inclusion_date"),
+        **_upto("visit_date", date_to),
+    )
+    return AdverseEvent.objects.filter(
+        patient__in=cohort(date_from, date_to), **_upto("onset_date", date_to)
+    ).filter(Exists(follow_ups))
+
+
+def _protocol_findings(date_from: date | None, date_to: date | None) -> list[dict[str, Any]]:
+    """Query 6: protocol findings per version, counted in SQL over the titration log.
+
+    Each step is judged as prescriptions.rules judges it: against the version in force on its
+    own date, the step before it (LAG over the patient's steps; for the first step of an
+    already-treated patient, the dose taken before inclusion), and the opinions recorded on the
+    patient's visits up to that date. Thresholds come from rules.PROTOCOLS, not from this file.
+    """
+    step = DoseStep._meta.db_table
+    patient = Patient._meta.db_table
+    visit = Visit._meta.db_table
+    where = ["1 = 1"]
+    params: list[Any] = []
+    if date_from is not None:
+        where.append("p.inclusion_date >= %s")
+        params.append(date_from)
+    if date_to is not None:
+        where.append("p.inclusion_date <= %s")
+        params.append(date_to)
+    cohort_sql = " AND ".join(where)
+    cohort_params = list(params)
+    step_upto, visit_upto = "", ""
+    if date_to is not None:
+        step_upto = " AND s.start_date <= %s"
+        visit_upto = " AND v.visit_date <= %s"
+
+    if connection.vendor == "postgresql":
+        days = "(start_date - prev_on)"
+        year = "CAST(EXTRACT(YEAR FROM start_date) AS INTEGER)"
+        true = "TRUE"
+    else:
+        days = "CAST(julianday(start_date) - julianday(prev_on) AS INTEGER)"
+        year = "CAST(strftime('%%Y', start_date) AS INTEGER)"
+        true = "1"
+
+    big = 10**9  # "no such threshold"
+    protocols = rules.PROTOCOLS
+    version_case = (
+        "CASE "
+        + " ".join(f"WHEN start_date >= %s THEN '{p.version}'" for p in reversed(protocols))
+        + " ELSE '' END"
+    )
+    version_params = [p.in_force_from for p in reversed(protocols)]
+
+    def by_version(attribute: str) -> str:
+        """A CASE picking the version's threshold (literal integers from the rules' data)."""
+        parts = []
+        for p in protocols:
+            value = getattr(p, attribute)
+            if value is None:
+                value = big
+            elif isinstance(value, bool):
+                value = int(value)
+            parts.append(f"WHEN '{p.version}' THEN {int(value)}")
+        return f"CASE version {' '.join(parts)} ELSE {big} END"
+
+    older = rules.OLDER_PATIENT_AGE_ABOVE
+    conditions = {
+        "BEFORE_PROTOCOL": "version = ''",
+        "INVALID_DOSE": "NOT valid",
+        "MAX_DOSE_EXCEEDED": (
+            f"checked AND dose > {by_version('max_daily_dose_mg')} AND NOT ("
+            f"{by_version('taper_above_max_allowed')} = 1 AND prev IS NOT NULL "
+            f"AND prev > {by_version('max_daily_dose_mg')} AND dose < prev)"
+        ),
+        "SECOND_OPINION_REQUIRED": (
+            f"checked AND dose >= {by_version('second_opinion_from_mg')} "
+            "AND NOT (second_since IS NOT NULL AND second_since <= start_date)"
+        ),
+        "COLLEGIAL_OPINION_REQUIRED": (
+            "checked AND NOT (collegial_since IS NOT NULL AND collegial_since <= start_date) "
+            f"AND (dose > {by_version('collegial_opinion_above_mg')} OR (age > {older} AND "
+            f"dose >= {by_version('collegial_opinion_from_mg_if_over_65')}))"
+        ),
+        "MULTIDISCIPLINARY_CARE_REQUIRED": (
+            f"checked AND dose > {by_version('multidisciplinary_care_above_mg')} "
+            "AND NOT (multi_since IS NOT NULL AND multi_since <= start_date)"
+        ),
+        "STARTING_DOSE_TOO_HIGH": (
+            f"checked AND prev IS NULL AND dose > {by_version('highest_first_dose_mg')}"
+        ),
+        "STEP_TOO_LARGE": (
+            f"checked AND prev IS NOT NULL AND dose - prev > {by_version('largest_increase_mg')}"
+        ),
+        "STEP_TOO_SOON": (
+            f"checked AND prev IS NOT NULL AND dose > prev AND prev_on IS NOT NULL "
+            f"AND {days} < {by_version('fewest_days_between_increases')}"
+        ),
+        "TAPER_TOO_FAST": (
+            f"checked AND prev IS NOT NULL AND dose < prev AND (prev - dose > "
+            f"{by_version('largest_decrease_mg')} OR (prev_on IS NOT NULL AND {days} < "
+            f"{by_version('fewest_days_between_decreases')}))"
+        ),
+    }
+    assert set(conditions) == set(FINDING_CODES)
+    blocking = " OR ".join(f"({conditions[c]})" for c in BLOCKING_CODES)
+    counts = ", ".join(
+        f"SUM(CASE WHEN {conditions[c]} THEN 1 ELSE 0 END) AS n_{c.lower()}" for c in FINDING_CODES
+    )
+    sql = f"""
+        WITH opinions AS (
+            SELECT v.patient_id,
+                   MIN(CASE WHEN v.second_opinion = {true} THEN v.visit_date END) AS second_since,
+                   MIN(CASE WHEN v.collegial_opinion = {true} THEN v.visit_date END)
+                       AS collegial_since,
+                   MIN(CASE WHEN v.multidisciplinary_care = {true} THEN v.visit_date END)
+                       AS multi_since
+            FROM {visit} v JOIN {patient} p ON p.id = v.patient_id
+            WHERE {cohort_sql}{visit_upto}
+            GROUP BY v.patient_id
+        ),
+        ordered AS (
+            SELECT s.patient_id, s.start_date, s.daily_dose_mg AS dose, p.birth_year,
+                   p.treatment_status, p.pretreatment_dose_mg,
+                   LAG(s.daily_dose_mg) OVER w AS lag_dose,
+                   LAG(s.start_date) OVER w AS prev_on
+            FROM {step} s JOIN {patient} p ON p.id = s.patient_id
+            WHERE {cohort_sql}{step_upto}
+            WINDOW w AS (PARTITION BY s.patient_id ORDER BY s.start_date, s.id)
+        ),
+        judged AS (
+            SELECT o.*, {version_case} AS version,
+                   CASE WHEN dose > 0 AND dose %% 5 = 0 THEN 1 ELSE 0 END AS valid_int,
+                   CASE WHEN o.lag_dose IS NULL AND o.treatment_status = 'pretreated'
+                             AND o.pretreatment_dose_mg > 0 THEN o.pretreatment_dose_mg
+                        WHEN o.lag_dose > 0 THEN o.lag_dose END AS prev,
+                   {year} - o.birth_year AS age,
+                   op.second_since, op.collegial_since, op.multi_since
+            FROM ordered o LEFT JOIN opinions op ON op.patient_id = o.patient_id
+        ),
+        flagged AS (
+            SELECT *, (valid_int = 1) AS valid, (valid_int = 1 AND version <> '') AS checked
+            FROM judged
+        )
+        SELECT version, COUNT(*) AS steps, COUNT(DISTINCT patient_id) AS patients,
+               SUM(CASE WHEN {blocking} THEN 1 ELSE 0 END) AS blocking_steps,
+               COUNT(DISTINCT CASE WHEN {blocking} THEN patient_id END) AS blocking_patients,
+               {counts}
+        FROM flagged GROUP BY version ORDER BY version
+    """
+    all_params = (
+        cohort_params
+        + ([date_to] if date_to is not None else [])
+        + cohort_params
+        + ([date_to] if date_to is not None else [])
+        + version_params
+    )
+    # The ordered CTE's "prev_on" is LAG of the date even for the pretreated first step (NULL).
+    with connection.cursor() as cursor:
+        cursor.execute(sql, all_params)
+        columns = [c[0] for c in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    result = []
+    for row in rows:
+        result.append(
+            {
+                "version": row["version"] or "before_rtu",
+                "steps": int(row["steps"]),
+                "patients": int(row["patients"]),
+                "blocking_steps": int(row["blocking_steps"] or 0),
+                "blocking_patients": int(row["blocking_patients"] or 0),
+                "findings": {c: int(row[f"n_{c.lower()}"] or 0) for c in FINDING_CODES},
+            }
+        )
+    return result
+
+
+def cohort_summary(date_from: date | None = None, date_to: date | None = None) -> dict[str, Any]:
+    """The summary of the patients included between the two dates, as a JSON-ready dict."""
+    row = _patient_row(date_from, date_to)
+    prescribers = _prescriber_row(date_from, date_to)
+    events = _followed_events(date_from, date_to)
+    by_class = dict(
+        events.values("organ_class")
+        .annotate(n=Count("patient", distinct=True))
+        .values_list("organ_class", "n")
+    )
+    by_term = list(
+        events.values("term__code", "term__label_fr", "term__label_en")
+        .annotate(n=Count("patient", distinct=True))
+        .order_by("-n", "term__code")
+    )
+    band_aggregates: dict[str, Any] = {
+        "cases": Count("pk"),
+        "unknown": Count("pk", filter=Q(dose_at_onset_mg__isnull=True)),
+    }
+    for label, low, high in DOSE_BANDS:
+        band = Q(dose_at_onset_mg__gte=low)
+        if high is not None:
+            band &= Q(dose_at_onset_mg__lte=high)
+        band_aggregates[f"any_{label}"] = Count("pk", filter=band)
+        band_aggregates[f"serious_{label}"] = Count("pk", filter=band & Q(serious=True))
+    by_band = events.aggregate(**band_aggregates)
+    findings = _protocol_findings(date_from, date_to)
+
+    patients = row["patients"]
+    followed = row["followed"]
+    initiation = row["initiation"]
+    n_prescribers = prescribers["prescribers"]
+    group_followed = {g: row[f"{g}_followed"] for g in GROUPS}
+
+    def per_group(key: str) -> dict[str, float | None]:
+        return {g: pct(row[f"{g}_{key}"], group_followed[g]) for g in GROUPS}
+
+    summary: dict[str, Any] = {
+        "period": {
+            "from": date_from.isoformat() if date_from else None,
+            "to": date_to.isoformat() if date_to else None,
+        },
+        "patients": patients,
+        "prescribers": n_prescribers,
+        "prescribers_by_specialty": {s: prescribers[s] for s in SPECIALTIES},
+        "prescribers_by_specialty_pct": {
+            s: pct(prescribers[s], n_prescribers) for s in SPECIALTIES
+        },
+        "men_pct": pct(row["men"], patients),
+        "mean_age": _round(row["mean_age"]),
+        "initiation": initiation,
+        "initiation_pct": pct(initiation, patients),
+        "reduction_among_initiation_pct": pct(row["initiation_reduction"], initiation),
+        "followed_up": followed,
+        "followed_up_pct": pct(followed, patients),
+        "followed_up_by_group": group_followed,
+        "stopped": row["stopped"],
+        "stopped_pct": pct(row["stopped"], followed),
+        "consumption_change_g_per_day": {g: _round(row[f"{g}_change"]) for g in GROUPS},
+        "abstinent_at_inclusion_pct": per_group("abstinent_inclusion"),
+        "abstinent_at_last_visit_pct": per_group("abstinent_last"),
+        "craving_improved_pct": per_group("craving_improved"),
+        "adverse_event_patients": {
+            "any": row["ae_any"],
+            "possibly_related": row["ae_related"],
+            "serious": row["ae_serious"],
+            "serious_possibly_related": row["ae_serious_related"],
+        },
+        "adverse_event_pct": {
+            "any": pct(row["ae_any"], followed),
+            "possibly_related": pct(row["ae_related"], followed),
+            "serious": pct(row["ae_serious"], followed),
+            "serious_possibly_related": pct(row["ae_serious_related"], followed),
+        },
+        "organ_class_pct": {c.value: pct(by_class.get(c.value, 0), followed) for c in OrganClass},
+        "term_pct": {t["term__code"]: pct(t["n"], followed) for t in by_term},
+        "term_labels": {
+            t["term__code"]: {"fr": t["term__label_fr"], "en": t["term__label_en"]} for t in by_term
+        },
+        "dose_distribution": {
+            "patients_with_steps": row["with_steps"],
+            "highest_dose_bands": [
+                {
+                    "band": label,
+                    "patients": row[f"band_{label}"],
+                    "pct": pct(row[f"band_{label}"], row["with_steps"]),
+                }
+                for label, _low, _high in DOSE_BANDS
+            ],
+            "thresholds_mg": list(DOSE_THRESHOLDS_MG),
+        },
+        "adverse_events_by_dose_band": {
+            "cases": by_band["cases"],
+            "unknown_dose": by_band["unknown"],
+            "bands": [
+                {
+                    "band": label,
+                    "cases": by_band[f"any_{label}"],
+                    "serious": by_band[f"serious_{label}"],
+                }
+                for label, _low, _high in DOSE_BANDS
+            ],
+        },
+        "protocol_findings": findings,
+    }
+    return summary
