@@ -20,5 +20,33 @@ class AccountAdapter(DefaultAccountAdapter):
             user.save()
         return user
 
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """No second password prompt for the first TOTP enrolment right after a password login.
+
+        Agency and admin accounts are sent to enrolment straight from the login; asking for the
+        password again a few seconds later only adds a step. Any later change still asks.
+        """
+        import time
+
+        from allauth.account.internal.flows.login import get_authentication_records
+
+        request = getattr(self, "request", None)
+        user = getattr(request, "user", None)
+        if app == "allauth.mfa" and user is not None and user.is_authenticated:
+            if not user.has_totp():
+                records = get_authentication_records(request, user)
+                if records and time.time() - records[-1].get("at", 0) < 300:
+                    return False
+        return super().is_reauthentication_required(app=app, **kwargs)
+
     def respond_user_inactive(self, request: HttpRequest, user) -> HttpResponse:
         return render(request, "account/account_inactive.html", {"inactive_user": user})
+
+
+def axes_username(request: HttpRequest, credentials: dict | None) -> str | None:
+    """The login (e-mail) whose failures django-axes counts: allauth passes it as `email`."""
+    credentials = credentials or {}
+    login = credentials.get("email") or credentials.get("username")
+    if not login and request is not None and request.method == "POST":
+        login = request.POST.get("login")
+    return login.strip().lower() if isinstance(login, str) else None

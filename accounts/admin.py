@@ -21,8 +21,18 @@ class UserAdmin(SimpleHistoryAdmin):
     ordering = ("-date_joined",)
     readonly_fields = ("last_login", "date_joined", "status_changed_at", "password")
     fields = (
-        "email", "first_name", "last_name", "role", "status", "is_active", "is_staff",
-        "is_superuser", "password", "last_login", "date_joined", "status_changed_at",
+        "email",
+        "first_name",
+        "last_name",
+        "role",
+        "status",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "password",
+        "last_login",
+        "date_joined",
+        "status_changed_at",
     )
     inlines = [PrescriberProfileInline]
     actions = ["approve", "reject", "deactivate", "reset_second_factor"]
@@ -39,25 +49,43 @@ class UserAdmin(SimpleHistoryAdmin):
 
     @admin.action(description=_("Approve the selected accounts"))
     def approve(self, request, queryset):
-        self._run(request, queryset, services.account_approve,
-                  lambda n: ngettext("%d account approved.", "%d accounts approved.", n) % n)
+        self._run(
+            request,
+            queryset,
+            services.account_approve,
+            lambda n: ngettext("%d account approved.", "%d accounts approved.", n) % n,
+        )
 
     @admin.action(description=_("Reject the selected accounts"))
     def reject(self, request, queryset):
-        self._run(request, queryset, services.account_reject,
-                  lambda n: ngettext("%d account rejected.", "%d accounts rejected.", n) % n)
+        self._run(
+            request,
+            queryset,
+            services.account_reject,
+            lambda n: ngettext("%d account rejected.", "%d accounts rejected.", n) % n,
+        )
 
     @admin.action(description=_("Deactivate the selected accounts"))
     def deactivate(self, request, queryset):
-        self._run(request, queryset, services.account_deactivate,
-                  lambda n: ngettext("%d account deactivated.", "%d accounts deactivated.", n) % n)
+        self._run(
+            request,
+            queryset,
+            services.account_deactivate,
+            lambda n: ngettext("%d account deactivated.", "%d accounts deactivated.", n) % n,
+        )
 
     @admin.action(description=_("Reset the second factor of the selected accounts"))
     def reset_second_factor(self, request, queryset):
         self._run(
-            request, queryset, services.account_reset_second_factor,
-            lambda n: ngettext("Second factor reset for %d account.",
-                               "Second factor reset for %d accounts.", n) % n,
+            request,
+            queryset,
+            services.account_reset_second_factor,
+            lambda n: (
+                ngettext(
+                    "Second factor reset for %d account.", "Second factor reset for %d accounts.", n
+                )
+                % n
+            ),
         )
 
 

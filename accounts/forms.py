@@ -31,15 +31,26 @@ class PrescriberSignupForm(forms.Form):
     )
     region = forms.ChoiceField(label=_("Region"), choices=Region.choices)
 
-    field_order = ["email", "first_name", "last_name", "rpps", "specialty", "practice_setting",
-                   "region", "password1", "password2"]
+    field_order = [
+        "email",
+        "first_name",
+        "last_name",
+        "rpps",
+        "specialty",
+        "practice_setting",
+        "region",
+        "password1",
+        "password2",
+    ]
 
     def clean_rpps(self) -> str:
         rpps = self.cleaned_data["rpps"].strip()
         if PrescriberProfile.objects.filter(rpps=rpps).exists():
             raise forms.ValidationError(
-                _("This RPPS number is already registered. If it is yours, contact the "
-                  "portal's administrators."),
+                _(
+                    "This RPPS number is already registered. If it is yours, contact the "
+                    "portal's administrators."
+                ),
                 code="rpps_taken",
             )
         return rpps

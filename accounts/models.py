@@ -105,7 +105,9 @@ class PrescriberProfile(models.Model):
     )
     specialty = models.CharField(_("specialty"), max_length=20, choices=Specialty.choices)
     practice_setting = models.CharField(
-        _("practice setting"), max_length=20, choices=PracticeSetting.choices,
+        _("practice setting"),
+        max_length=20,
+        choices=PracticeSetting.choices,
         default=PracticeSetting.PRIVATE_PRACTICE,
     )
     region = models.CharField(_("region"), max_length=2, choices=Region.choices)

@@ -122,10 +122,9 @@ def notify_admins_of_signup(account: User) -> None:
     def send() -> None:
         with translation.override("fr"):
             body = render_to_string(
-                "accounts/email/new_signup.txt", {"user": account, "site_url": settings.RTU_SITE_URL}
+                "accounts/email/new_signup.txt",
+                {"user": account, "site_url": settings.RTU_SITE_URL},
             )
-            send_mail(
-                translation.gettext("New prescriber account to approve"), body, None, admins
-            )
+            send_mail(translation.gettext("New prescriber account to approve"), body, None, admins)
 
     transaction.on_commit(send)

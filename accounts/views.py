@@ -37,12 +37,16 @@ def _account_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     account = get_object_or_404(User, pk=pk)
     if action == "approve":
         services.account_approve(account=account, by=request.user)
-        messages.success(request, _("%(email)s is approved and has been told by e-mail.")
-                         % {"email": account.email})
+        messages.success(
+            request,
+            _("%(email)s is approved and has been told by e-mail.") % {"email": account.email},
+        )
     elif action == "reject":
         services.account_reject(account=account, by=request.user)
-        messages.success(request, _("%(email)s is rejected and has been told by e-mail.")
-                         % {"email": account.email})
+        messages.success(
+            request,
+            _("%(email)s is rejected and has been told by e-mail.") % {"email": account.email},
+        )
     return redirect("accounts:pending")
 
 

@@ -165,7 +165,9 @@ try:
 except (ImproperlyConfigured, KeyError, ValueError) as exc:
     raise ImproperlyConfigured(f"EMAIL_URL is not a valid e-mail URL ({exc}).") from exc
 vars().update(EMAIL_CONFIG)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="RTU baclofène <noreply@rtu-baclofene.fr>")
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="RTU baclofène <noreply@rtu-baclofene.fr>"
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 RTU_AGENCY_EMAIL = env.str("RTU_AGENCY_EMAIL", default="pharmacovigilance@ansm.example.fr")
 RTU_SITE_URL = env.str("RTU_SITE_URL", default="http://127.0.0.1:8000")
@@ -195,7 +197,8 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key", "reset_password": "20/m/ip,5/m/key"}
+# Failed logins are counted and locked out by django-axes (per account and per IP), not allauth.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
 ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "RTU baclofène"
@@ -205,6 +208,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25  # hours: 15 minutes
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_USERNAME_FORM_FIELD = "login"
+AXES_USERNAME_CALLABLE = "accounts.adapter.axes_username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True

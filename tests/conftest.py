@@ -22,8 +22,16 @@ def require_service(name: str, available: bool) -> None:
     pytest.skip(f"{name} not available")
 
 
-def _make(email: str, role: str, *, approved: bool = True, region: str = "84", n: int = 1,
-          specialty: str = "addiction", totp: bool = False):
+def _make(
+    email: str,
+    role: str,
+    *,
+    approved: bool = True,
+    region: str = "84",
+    n: int = 1,
+    specialty: str = "addiction",
+    totp: bool = False,
+):
     user = account_create(
         email=email,
         password=PASSWORD,
@@ -109,3 +117,13 @@ def _mail_backend(settings):
 @pytest.fixture(autouse=True)
 def _fast_hashes(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate limits and throttles live in the cache: each test starts afresh."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

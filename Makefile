@@ -1,0 +1,65 @@
+# The two commands of the README: `make run` (portal with demo data) and `make test` (all checks).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test venv lint messages bench backup restore worker beat clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py compilemessages --ignore '.venv' -v0
+	@if $(PY) manage.py shell -c "import sys; from patients.models import Patient; sys.exit(0 if Patient.objects.exists() else 1)" 2>/dev/null; \
+	  then $(PY) manage.py seed_demo --patients 0; \
+	  else echo "First run: seeding the demo cohort (about a minute)..."; $(PY) manage.py seed_demo; fi
+	@echo "Portal: http://$(HOST):$(PORT)/"
+	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+messages: $(STAMP)
+	$(PY) manage.py makemessages -l fr -l en --ignore '.venv/*' --ignore 'patients/*' \
+	  --ignore 'prescriptions/*' --ignore 'pharmacovigilance/*' --ignore 'reports/*' --ignore 'tests/*'
+	for app in patients prescriptions pharmacovigilance reports; do \
+	  (cd $$app && ../$(PY) ../manage.py makemessages -l fr -l en); done
+	$(PY) manage.py compilemessages --ignore '.venv'
+
+test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py compilemessages --ignore '.venv' -v0
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) bench/bench_rules.py
+	@if [ -f bench/bench_reports.py ]; then $(PY) bench/bench_reports.py; fi
+
+backup:
+	bash ops/backup.sh $(BACKUP_FILE)
+
+restore:
+	bash ops/restore.sh $(BACKUP_FILE)
+
+worker: $(STAMP)
+	$(VENV)/bin/celery -A rtuportal worker -l info
+
+beat: $(STAMP)
+	$(VENV)/bin/celery -A rtuportal beat -l info
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
