@@ -29,7 +29,11 @@ class PrescriberSignupForm(forms.Form):
     practice_setting = forms.ChoiceField(
         label=_("Practice setting"), choices=PracticeSetting.choices
     )
-    region = forms.ChoiceField(label=_("Region"), choices=Region.choices)
+    region = forms.ChoiceField(
+        label=_("Region"),
+        choices=[("", _("Choose your region"))] + Region.choices,
+        help_text=_("Adverse events you report go to the pharmacovigilance centre of this region."),
+    )
 
     field_order = [
         "email",
