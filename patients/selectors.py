@@ -29,3 +29,49 @@ def get_patient_for_user(user, code: str, *, for_write: bool = False) -> Patient
         except Patient.DoesNotExist:
             raise Http404 from None
     raise PermissionDenied
+
+
+def patients_for_user(user):
+    """The patients `user` may list: a prescriber's own; every patient for agency and admin."""
+    if not user.is_authenticated:
+        raise PermissionDenied
+    if user.role == PRESCRIBER:
+        return Patient.objects.filter(prescriber=user)
+    if user.role in (AGENCY, ADMIN):
+        return Patient.objects.all()
+    raise PermissionDenied
+
+
+def filter_patients(queryset, *, today, q: str = "", status: str = "", sort: str = ""):
+    """Search by code, filter by status, sort; `last_contact` (last visit or inclusion) is annotated."""
+    from datetime import timedelta
+
+    from django.db.models import DateField, ExpressionWrapper, F
+    from django.db.models.functions import Coalesce
+
+    from .models import VISIT_INTERVAL_DAYS
+
+    queryset = queryset.annotate(
+        last_contact=ExpressionWrapper(
+            Coalesce(F("last_visit_date"), F("inclusion_date")), output_field=DateField()
+        )
+    )
+    if q:
+        queryset = queryset.filter(code__icontains=q.strip().upper())
+    overdue_before = today - timedelta(days=VISIT_INTERVAL_DAYS)
+    if status == "stopped":
+        queryset = queryset.filter(stopped_on__isnull=False)
+    elif status == "titration":
+        queryset = queryset.filter(stopped_on__isnull=True, in_titration=True)
+    elif status == "stable":
+        queryset = queryset.filter(stopped_on__isnull=True, in_titration=False)
+    elif status == "overdue":
+        queryset = queryset.filter(stopped_on__isnull=True, last_contact__lt=overdue_before)
+    orderings = {
+        "next_due": [F("stopped_on").asc(nulls_first=True), "last_contact", "code"],
+        "-inclusion_date": ["-inclusion_date", "code"],
+        "inclusion_date": ["inclusion_date", "code"],
+        "code": ["code"],
+        "-latest_dose_mg": [F("latest_dose_mg").desc(nulls_last=True), "code"],
+    }
+    return queryset.order_by(*orderings.get(sort or "next_due", orderings["next_due"]))
