@@ -18,8 +18,9 @@ class CohortReport(models.Model):
     date_from = models.DateField(_("from"), null=True, blank=True)
     date_to = models.DateField(_("to"), null=True, blank=True)
     language = models.CharField(_("language"), max_length=5, default="fr")
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
-                              default=Status.PENDING)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
     worker = models.CharField(max_length=200, blank=True)
@@ -37,7 +38,9 @@ class CohortReport(models.Model):
         verbose_name_plural = _("cohort reports")
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(progress__lte=100), name="report_progress_max"),
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="report_progress_max"
+            ),
         ]
 
     def __str__(self) -> str:

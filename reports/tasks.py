@@ -1,0 +1,145 @@
+"""Celery tasks building cohort reports (one row each, claimed atomically)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date, timedelta
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import OperationalError, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from .models import CohortReport
+from .pdf import render_pdf
+from .statistics import cohort_summary
+
+logger = logging.getLogger(__name__)
+
+SOFT_TIME_LIMIT = 540
+TIME_LIMIT = 600
+# A running report whose worker died (acks_late redelivers the task) is rebuilt once its
+# start is older than the hard time limit: no live worker can still be building it.
+STALE_AFTER = timedelta(seconds=TIME_LIMIT + 60)
+MAX_TRANSIENT_RETRIES = 3
+
+
+def claim(report_id: int, *, worker: str) -> bool:
+    """Take the report for this worker; False when another delivery has it or it is done."""
+    now = timezone.now()
+    claimable = Q(status=CohortReport.Status.PENDING) | Q(
+        status=CohortReport.Status.RUNNING, started_at__lt=now - STALE_AFTER
+    )
+    return bool(
+        CohortReport.objects.filter(claimable, pk=report_id).update(
+            status=CohortReport.Status.RUNNING,
+            started_at=now,
+            finished_at=None,
+            progress=5,
+            attempts=F("attempts") + 1,
+            worker=worker[:200],
+            error="",
+        )
+    )
+
+
+def _progress(report_id: int, progress: int, **fields) -> None:
+    CohortReport.objects.filter(pk=report_id).update(progress=progress, **fields)
+
+
+def build(report_id: int, *, worker: str = "inline") -> bool:
+    """Build one report (statistics, then PDF); the task and `cohort_report` both call this.
+
+    Returns True when this call built it. A failure is stored on the row in words the page
+    shows; transient database errors put the row back to pending and are raised for a retry.
+    """
+    if not claim(report_id, worker=worker):
+        logger.info("report %s not claimed (done, failed or taken)", report_id)
+        return False
+    report = CohortReport.objects.get(pk=report_id)
+    try:
+        started = time.monotonic()
+        summary = cohort_summary(report.date_from, report.date_to)
+        statistics_seconds = time.monotonic() - started
+        _progress(report_id, 60, summary=summary, statistics_seconds=statistics_seconds)
+        started = time.monotonic()
+        pdf = render_pdf(summary, language=report.language)
+        _progress(
+            report_id,
+            100,
+            pdf=pdf,
+            pdf_seconds=time.monotonic() - started,
+            status=CohortReport.Status.DONE,
+            finished_at=timezone.now(),
+        )
+    except OperationalError:
+        _progress(report_id, 0, status=CohortReport.Status.PENDING, started_at=None)
+        raise
+    except SoftTimeLimitExceeded:
+        _fail(report_id, "The report took longer than the time limit and was stopped.")
+    except Exception as exc:
+        logger.exception("report %s failed", report_id)
+        _fail(report_id, f"{type(exc).__name__}: {exc}")
+    return True
+
+
+def _fail(report_id: int, message: str) -> None:
+    CohortReport.objects.filter(pk=report_id).update(
+        status=CohortReport.Status.FAILED, error=message[:2000], finished_at=timezone.now()
+    )
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=SOFT_TIME_LIMIT,
+    time_limit=TIME_LIMIT,
+)
+def build_report(self, report_id: int) -> bool:
+    try:
+        return build(report_id, worker=self.request.hostname or "celery")
+    except OperationalError as exc:
+        if self.request.retries >= MAX_TRANSIENT_RETRIES:
+            _fail(report_id, f"Database unavailable: {exc}")
+            return False
+        raise self.retry(exc=exc, countdown=30 * (self.request.retries + 1)) from exc
+
+
+def previous_month(today: date) -> tuple[date, date]:
+    last = today.replace(day=1) - timedelta(days=1)
+    return last.replace(day=1), last
+
+
+@shared_task(ignore_result=True, soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT)
+def build_previous_month_report() -> int | None:
+    """On the 1st: the report of the previous month, built here, and a link e-mailed."""
+    from .services import report_request
+
+    date_from, date_to = previous_month(timezone.localdate())
+    if CohortReport.objects.filter(
+        date_from=date_from, date_to=date_to, requested_by=None
+    ).exists():
+        return None  # a second delivery of the beat message: already done
+    with transaction.atomic():
+        report = report_request(
+            requested_by=None, date_from=date_from, date_to=date_to, language="fr"
+        )
+    build(report.pk, worker="beat")  # no-op when the outbox delivery already built it
+    report.refresh_from_db()
+    link = settings.RTU_SITE_URL.rstrip("/") + reverse("reports:detail", args=[report.pk])
+    with translation.override("fr"):
+        body = render_to_string(
+            "reports/email/monthly.txt",
+            {"report": report, "link": link, "date_from": date_from, "date_to": date_to},
+        )
+        subject = translation.gettext("RTU baclofen: cohort report of the previous month")
+    send_mail(subject, body, None, [settings.RTU_AGENCY_EMAIL])
+    return report.pk
