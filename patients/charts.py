@@ -55,7 +55,9 @@ def _frame(title: str, body: list[str]) -> SafeString:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
         f'<rect x="{LEFT}" y="{TOP}" width="{WIDTH - LEFT - RIGHT}" '
-        f'height="{HEIGHT - TOP - BOTTOM}" fill="#fff" stroke="#ced4da"/>' + "".join(body) + "</svg>"
+        f'height="{HEIGHT - TOP - BOTTOM}" fill="#fff" stroke="#ced4da"/>'
+        + "".join(body)
+        + "</svg>"
     )
 
 
@@ -63,10 +65,13 @@ def dose_chart(steps: Sequence[tuple[date, int]], *, today: date) -> SafeString:
     """Daily dose over time as a step line, with the protocol thresholds drawn."""
     title = _("Daily dose over time (mg/day), with the protocol thresholds")
     if not steps:
-        return _frame(title, [
-            f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" fill="#6c757d">'
-            f'{escape(_("No dose recorded yet"))}</text>'
-        ])
+        return _frame(
+            title,
+            [
+                f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" fill="#6c757d">'
+                f"{escape(_('No dose recorded yet'))}</text>"
+            ],
+        )
     first = steps[0][0]
     last = max(steps[-1][0], min(today, steps[-1][0] + timedelta(days=28)), first + timedelta(1))
     x = _x_scale(first, last)
@@ -140,9 +145,9 @@ def outcome_chart(points: Sequence[tuple[date, int, int]]) -> SafeString:
     legend_y = TOP + 14
     body.append(
         f'<text x="{LEFT + 8}" y="{legend_y}" font-size="11" fill="#6f42c1">'
-        f'{escape(_("alcohol (g/day)"))}</text>'
+        f"{escape(_('alcohol (g/day)'))}</text>"
         f'<text x="{LEFT + 160}" y="{legend_y}" font-size="11" fill="#fd7e14">'
-        f'{escape(_("craving (0-10)"))}</text>'
+        f"{escape(_('craving (0-10)'))}</text>"
     )
     body.extend(_date_ticks(first, last, x))
     return _frame(title, body)

@@ -92,8 +92,10 @@ class InclusionForm(forms.Form):
         choices=Precaution.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text=_("Inclusion is allowed; the patient is flagged and the rules take them into "
-                    "account. Age over 65 is flagged from the birth year."),
+        help_text=_(
+            "Inclusion is allowed; the patient is flagged and the rules take them into "
+            "account. Age over 65 is flagged from the birth year."
+        ),
     )
 
     def __init__(self, *args, **kwargs):

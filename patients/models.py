@@ -16,7 +16,9 @@ class Patient(models.Model):
 
     code = models.CharField(_("patient code"), max_length=13, unique=True)
     prescriber = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="patients",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="patients",
         verbose_name=_("prescriber"),
     )
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
@@ -59,11 +61,15 @@ class Patient(models.Model):
             models.Index(fields=["inclusion_date"], name="patient_inclusion_date"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(craving__lte=10), name="patient_craving_0_10"),
+            models.CheckConstraint(
+                condition=models.Q(craving__lte=10), name="patient_craving_0_10"
+            ),
             models.CheckConstraint(
                 condition=models.Q(alcohol_g_per_day__lte=1000), name="patient_alcohol_max"
             ),
-            models.CheckConstraint(condition=models.Q(sex__in=["M", "F"]), name="patient_sex_valid"),
+            models.CheckConstraint(
+                condition=models.Q(sex__in=["M", "F"]), name="patient_sex_valid"
+            ),
             models.CheckConstraint(
                 condition=models.Q(indication__in=["abstinence", "reduction"]),
                 name="patient_indication_valid",

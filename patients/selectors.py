@@ -43,7 +43,7 @@ def patients_for_user(user):
 
 
 def filter_patients(queryset, *, today, q: str = "", status: str = "", sort: str = ""):
-    """Search by code, filter by status, sort; `last_contact` (last visit or inclusion) is annotated."""
+    """Search by code, filter by status, sort; annotates `last_contact` (last visit, inclusion)."""
     from datetime import timedelta
 
     from django.db.models import DateField, ExpressionWrapper, F

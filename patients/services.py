@@ -53,8 +53,11 @@ def inclusion_errors(
         label = Contraindication(code).label
         add(
             "contraindications",
-            _("Contraindication: %(label)s. Baclofen cannot be prescribed under the RTU; "
-              "the patient is not included.") % {"label": label},
+            _(
+                "Contraindication: %(label)s. Baclofen cannot be prescribed under the RTU; "
+                "the patient is not included."
+            )
+            % {"label": label},
         )
     if inclusion_date > today:
         add("inclusion_date", _("The inclusion date cannot be in the future."))
@@ -108,15 +111,19 @@ def inclusion_errors(
             if indication != Indication.REDUCTION:
                 add(
                     "indication",
-                    _("Since 18/11/2021 (2021 version), baclofen is indicated only for the "
-                      "reduction of consumption."),
+                    _(
+                        "Since 18/11/2021 (2021 version), baclofen is indicated only for the "
+                        "reduction of consumption."
+                    ),
                 )
             threshold = HIGH_RISK_G_PER_DAY.get(sex)
             if threshold is not None and alcohol_g_per_day <= threshold:
                 add(
                     "alcohol_g_per_day",
-                    _("Since 18/11/2021 (2021 version), inclusion requires high-risk drinking: "
-                      "more than %(threshold)s g/day for this patient (%(grams)s g/day given).")
+                    _(
+                        "Since 18/11/2021 (2021 version), inclusion requires high-risk drinking: "
+                        "more than %(threshold)s g/day for this patient (%(grams)s g/day given)."
+                    )
                     % {"threshold": threshold, "grams": alcohol_g_per_day},
                 )
     return errors

@@ -15,7 +15,14 @@ from django.utils.translation import gettext as _
 
 from prescriptions import rules, timeline
 from prescriptions.models import DoseStep
-from rtuportal.access import ADMIN, AGENCY, PRESCRIBER, admin_required, prescriber_required, role_required
+from rtuportal.access import (
+    ADMIN,
+    AGENCY,
+    PRESCRIBER,
+    admin_required,
+    prescriber_required,
+    role_required,
+)
 from rtuportal.choices import OrganClass
 
 from . import charts, services
@@ -47,7 +54,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             :DASHBOARD_ROWS
         ]
     )
-    above_cap = [p for p in above if p.latest_dose_mg > protocol.max_daily_dose_mg]
+    above_cap = list(
+        mine.filter(latest_dose_mg__gt=protocol.max_daily_dose_mg).order_by(
+            "-latest_dose_mg", "code"
+        )[:DASHBOARD_ROWS]
+    )
     proposals = _taper_proposals(above_cap, today=today, protocol=protocol)
     context = {
         "today": today,
@@ -239,8 +250,11 @@ def _history(patient: Patient, visits, stops) -> list[dict]:
             if before is not None:
                 delta = record.diff_against(before, foreign_keys_are_objs=False)
                 changes = [
-                    {"field": str(record.instance_type._meta.get_field(c.field).verbose_name),
-                     "old": c.old, "new": c.new}
+                    {
+                        "field": str(record.instance_type._meta.get_field(c.field).verbose_name),
+                        "old": c.old,
+                        "new": c.new,
+                    }
                     for c in delta.changes
                     if c.field not in {"updated_at", "version"}
                 ]
@@ -269,8 +283,6 @@ def transfer(request: HttpRequest) -> HttpResponse:
             by=request.user,
             reason=form.cleaned_data["reason"],
         )
-        messages.success(
-            request, _("%(count)s patient(s) transferred.") % {"count": count}
-        )
+        messages.success(request, _("%(count)s patient(s) transferred.") % {"count": count})
         return redirect("patients:transfer")
     return render(request, "patients/transfer.html", {"form": form})

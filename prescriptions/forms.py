@@ -39,11 +39,14 @@ class VisitForm(forms.Form):
         label=_("Since"), required=False, widget=DateInput
     )
     multidisciplinary_care_by = forms.CharField(label=_("Team"), required=False, max_length=200)
-    note = forms.CharField(label=_("Note"), required=False, max_length=4000, widget=forms.Textarea(
-        attrs={"rows": 2}
-    ))
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
     target_dose_mg = forms.IntegerField(
-        label=_("Target dose (mg/day)"), required=False, min_value=5, max_value=300,
+        label=_("Target dose (mg/day)"),
+        required=False,
+        min_value=5,
+        max_value=300,
         help_text=_("Used by “Plan the titration” to fill the steps."),
     )
     acknowledge_warnings = forms.BooleanField(
@@ -53,9 +56,15 @@ class VisitForm(forms.Form):
 
     def opinions(self) -> dict:
         names = [
-            "second_opinion", "second_opinion_date", "second_opinion_by",
-            "collegial_opinion", "collegial_opinion_date", "collegial_opinion_by",
-            "multidisciplinary_care", "multidisciplinary_care_date", "multidisciplinary_care_by",
+            "second_opinion",
+            "second_opinion_date",
+            "second_opinion_by",
+            "collegial_opinion",
+            "collegial_opinion_date",
+            "collegial_opinion_by",
+            "multidisciplinary_care",
+            "multidisciplinary_care_date",
+            "multidisciplinary_care_by",
         ]
         return {name: self.cleaned_data.get(name) for name in names}
 
@@ -107,13 +116,17 @@ def step_formset(data=None, *, prefix: str = "steps", initial=None):
 
 
 class StopForm(forms.Form):
-    stop_date = forms.DateField(label=_("Stop date"), widget=DateInput,
-                                help_text=_("The first day without baclofen."))
+    stop_date = forms.DateField(
+        label=_("Stop date"), widget=DateInput, help_text=_("The first day without baclofen.")
+    )
     reason = forms.ChoiceField(label=_("Reason"), choices=StopReason.choices)
-    note = forms.CharField(label=_("Note"), required=False, max_length=4000,
-                           widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
     taper_start = forms.DateField(
-        label=_("Start the taper on"), required=False, widget=DateInput,
+        label=_("Start the taper on"),
+        required=False,
+        widget=DateInput,
         help_text=_("Used by “Plan the taper” to fill the steps."),
     )
     acknowledge_warnings = forms.BooleanField(
@@ -123,5 +136,6 @@ class StopForm(forms.Form):
 
 class RestartForm(forms.Form):
     restarted_on = forms.DateField(label=_("Restarted on"), widget=DateInput)
-    note = forms.CharField(label=_("Reason for the restart"), max_length=4000,
-                           widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Reason for the restart"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -16,7 +16,9 @@ class Visit(models.Model):
     """A visit: the dose prescribed, the patient's state, and the opinions on record."""
 
     patient = models.ForeignKey(
-        "patients.Patient", on_delete=models.PROTECT, related_name="visits",
+        "patients.Patient",
+        on_delete=models.PROTECT,
+        related_name="visits",
         verbose_name=_("patient"),
     )
     visit_date = models.DateField(_("visit date"))
@@ -80,7 +82,9 @@ class StopOfTreatment(models.Model):
     """The stop of treatment, with its taper; a restart is recorded on the same row."""
 
     patient = models.ForeignKey(
-        "patients.Patient", on_delete=models.PROTECT, related_name="stops",
+        "patients.Patient",
+        on_delete=models.PROTECT,
+        related_name="stops",
         verbose_name=_("patient"),
     )
     stop_date = models.DateField(_("stop date"))
@@ -119,7 +123,10 @@ class DoseStep(models.Model):
         Visit, on_delete=models.CASCADE, related_name="steps", null=True, blank=True
     )
     stop = models.ForeignKey(
-        StopOfTreatment, on_delete=models.CASCADE, related_name="taper_steps", null=True,
+        StopOfTreatment,
+        on_delete=models.CASCADE,
+        related_name="taper_steps",
+        null=True,
         blank=True,
     )
     start_date = models.DateField(_("from"))

@@ -50,7 +50,9 @@ class Assessment:
 
     @property
     def rows(self) -> list[tuple[date, int, rules.DoseCheck]]:
-        return [(on, dose, check) for (on, dose), check in zip(self.planned, self.checks, strict=True)]
+        return [
+            (on, dose, check) for (on, dose), check in zip(self.planned, self.checks, strict=True)
+        ]
 
     @property
     def blocking(self) -> list[str]:
@@ -236,8 +238,10 @@ def _refuse_on_findings(assessment: Assessment, warnings_acknowledged: bool) -> 
         error = ValidationError(
             {
                 "acknowledge_warnings": [
-                    _("The protocol warns about this prescription: read the warnings and "
-                      "tick the box to confirm it.")
+                    _(
+                        "The protocol warns about this prescription: read the warnings and "
+                        "tick the box to confirm it."
+                    )
                 ]
             },
             code="protocol_warn",
@@ -398,9 +402,11 @@ def visit_correct(
     )
     if not claimed:
         raise VisitConflict(
-            _("This visit was changed by someone else (perhaps in another tab) after you "
-              "opened it. Nothing was saved: reload the visit to see the current values, "
-              "then apply your correction again."),
+            _(
+                "This visit was changed by someone else (perhaps in another tab) after you "
+                "opened it. Nothing was saved: reload the visit to see the current values, "
+                "then apply your correction again."
+            ),
             code="conflict",
         )
     visit = Visit.objects.get(pk=visit.pk)
@@ -440,9 +446,11 @@ def visit_correct(
         setattr(visit, name, value)
     visit.full_clean()
     visit._history_user = by
-    visit._change_reason = _(
-        "Correction: %(reason)s. Steps before: %(old)s; after: %(new)s"
-    ) % {"reason": reason.strip(), "old": _steps_text(old_steps), "new": _steps_text(assessment.planned)}
+    visit._change_reason = _("Correction: %(reason)s. Steps before: %(old)s; after: %(new)s") % {
+        "reason": reason.strip(),
+        "old": _steps_text(old_steps),
+        "new": _steps_text(assessment.planned),
+    }
     visit.save()
     visit.steps.all().delete()
     _save_steps(patient, assessment.planned, visit=visit)
@@ -472,8 +480,10 @@ def stop_assess(
     last_dose = taper[-1][1] if taper else (previous[1] if previous else None)
     if last_dose and last_dose > LARGEST_FINAL_STEP_MG:
         assessment.extra_warnings.append(
-            _("The treatment stops from %(dose)s mg/day at once: above %(limit)s mg/day, "
-              "taper by steps of 10 to 15 mg every 2 days (risk of withdrawal syndrome).")
+            _(
+                "The treatment stops from %(dose)s mg/day at once: above %(limit)s mg/day, "
+                "taper by steps of 10 to 15 mg every 2 days (risk of withdrawal syndrome)."
+            )
             % {"dose": last_dose, "limit": LARGEST_FINAL_STEP_MG}
         )
     return assessment
@@ -558,7 +568,8 @@ def treatment_restart(*, patient: Patient, by, restarted_on: date, note: str) ->
     errors: dict[str, list[str]] = {}
     if restarted_on < stop.stop_date:
         errors["restarted_on"] = [
-            _("The restart cannot come before the stop (%(date)s).") % {"date": _fmt(stop.stop_date)}
+            _("The restart cannot come before the stop (%(date)s).")
+            % {"date": _fmt(stop.stop_date)}
         ]
     elif restarted_on > timezone.localdate():
         errors["restarted_on"] = [_("A restart cannot be dated in the future.")]

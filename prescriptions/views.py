@@ -69,8 +69,9 @@ def _visit_initial(patient) -> dict:
     return initial
 
 
-def _render_visit_form(request, patient, form, formset, *, assessment=None, visit=None,
-                       step_errors=(), status=200):
+def _render_visit_form(
+    request, patient, form, formset, *, assessment=None, visit=None, step_errors=(), status=200
+):
     return render(
         request,
         "prescriptions/visit_form.html",
@@ -113,11 +114,14 @@ def visit_new(request: HttpRequest, code: str) -> HttpResponse:
             step_errors = _step_errors(exc)
             assessment = getattr(exc, "assessment", None)
         else:
-            messages.success(request, _("Visit of %(date)s recorded.") % {
-                "date": visit.visit_date.strftime("%d/%m/%Y")})
+            messages.success(
+                request,
+                _("Visit of %(date)s recorded.") % {"date": visit.visit_date.strftime("%d/%m/%Y")},
+            )
             return redirect("patients:detail", code=patient.code)
-    return _render_visit_form(request, patient, form, formset, assessment=assessment,
-                              step_errors=step_errors, status=422)
+    return _render_visit_form(
+        request, patient, form, formset, assessment=assessment, step_errors=step_errors, status=422
+    )
 
 
 @prescriber_required
@@ -140,8 +144,7 @@ def visit_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         own = [(s.start_date, s.daily_dose_mg) for s in visit.steps.all()]
         steps = [{"start_date": on, "daily_dose_mg": dose} for on, dose in own[1:]]
         form = CorrectionForm(initial=initial)
-        return _render_visit_form(request, patient, form, step_formset(initial=steps),
-                                  visit=visit)
+        return _render_visit_form(request, patient, form, step_formset(initial=steps), visit=visit)
     form = CorrectionForm(request.POST)
     formset = step_formset(request.POST)
     assessment = None
@@ -164,10 +167,20 @@ def visit_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             step_errors = _step_errors(exc)
             assessment = getattr(exc, "assessment", None)
         else:
-            messages.success(request, _("Visit corrected; the previous values stay in the history."))
+            messages.success(
+                request, _("Visit corrected; the previous values stay in the history.")
+            )
             return redirect("patients:detail", code=patient.code)
-    return _render_visit_form(request, patient, form, formset, assessment=assessment,
-                              visit=visit, step_errors=step_errors, status=422)
+    return _render_visit_form(
+        request,
+        patient,
+        form,
+        formset,
+        assessment=assessment,
+        visit=visit,
+        step_errors=step_errors,
+        status=422,
+    )
 
 
 @require_POST
@@ -211,8 +224,10 @@ def visit_plan(request: HttpRequest, code: str) -> HttpResponse:
     data = form.cleaned_data
     error = ""
     initial: list[dict] = []
-    if not data.get("visit_date") or not data.get("daily_dose_mg") or not data.get(
-        "target_dose_mg"
+    if (
+        not data.get("visit_date")
+        or not data.get("daily_dose_mg")
+        or not data.get("target_dose_mg")
     ):
         error = _("Give the visit date, the daily dose and the target dose to plan the titration.")
     else:
@@ -270,8 +285,9 @@ def stop(request: HttpRequest, code: str) -> HttpResponse:
         else:
             messages.success(request, _("Stop of treatment recorded."))
             return redirect("patients:detail", code=patient.code)
-    return _render_stop(request, patient, form, formset, assessment=assessment,
-                        step_errors=step_errors, status=422)
+    return _render_stop(
+        request, patient, form, formset, assessment=assessment, step_errors=step_errors, status=422
+    )
 
 
 def _render_stop(request, patient, form, formset, *, assessment=None, step_errors=(), status=200):
@@ -280,8 +296,14 @@ def _render_stop(request, patient, form, formset, *, assessment=None, step_error
     return render(
         request,
         "prescriptions/stop_form.html",
-        {"patient": patient, "form": form, "formset": formset, "assessment": assessment,
-         "step_errors": step_errors, "current_dose": current},
+        {
+            "patient": patient,
+            "form": form,
+            "formset": formset,
+            "assessment": assessment,
+            "step_errors": step_errors,
+            "current_dose": current,
+        },
         status=status,
     )
 
@@ -326,7 +348,9 @@ def stop_plan(request: HttpRequest, code: str) -> HttpResponse:
     else:
         try:
             plan = rules.plan_titration(
-                start=start, from_dose_mg=current, target_dose_mg=0,
+                start=start,
+                from_dose_mg=current,
+                target_dose_mg=0,
                 age=patient.age_on(start),
             )
         except ValueError as exc:
@@ -334,12 +358,18 @@ def stop_plan(request: HttpRequest, code: str) -> HttpResponse:
         else:
             initial = [{"start_date": on, "daily_dose_mg": dose} for on, dose in plan[1:]]
             last = plan[-1][0]
-            stop_date = last + timedelta(days=rules.protocol_in_force(last).fewest_days_between_decreases)
+            stop_date = last + timedelta(
+                days=rules.protocol_in_force(last).fewest_days_between_decreases
+            )
     return render(
         request,
         "prescriptions/_steps.html",
-        {"formset": step_formset(initial=initial, prefix="taper"), "plan_error": error,
-         "proposed_stop_date": stop_date, "check_url_name": "stop"},
+        {
+            "formset": step_formset(initial=initial, prefix="taper"),
+            "plan_error": error,
+            "proposed_stop_date": stop_date,
+            "check_url_name": "stop",
+        },
     )
 
 
@@ -363,5 +393,9 @@ def restart(request: HttpRequest, code: str) -> HttpResponse:
         else:
             messages.success(request, _("Treatment restarted: record the visit of the restart."))
             return redirect("patients:visit_new", code=patient.code)
-    return render(request, "prescriptions/restart_form.html", {"patient": patient, "form": form},
-                  status=422 if form.errors else 200)
+    return render(
+        request,
+        "prescriptions/restart_form.html",
+        {"patient": patient, "form": form},
+        status=422 if form.errors else 200,
+    )

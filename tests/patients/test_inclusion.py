@@ -4,12 +4,11 @@ import re
 
 import pytest
 from django.urls import reverse
+from prescriber_flow import inclusion_post
 
 from patients.codes import ALPHABET
 from patients.models import Patient
 from rtuportal.choices import Contraindication
-
-from prescriber_flow import inclusion_post
 
 URL = "/patients/new/"
 pytestmark = pytest.mark.django_db
@@ -27,7 +26,10 @@ def test_happy_path_generates_a_code_and_opens_the_first_visit(alice_client, ali
     assert patient.precautions == ["epilepsy_history"]
     assert patient.history.get().history_type == "+"
     page = alice_client.get(reverse("patients:detail", args=[patient.code]))
-    assert "Antécédents d&#x27;épilepsie" in page.content.decode() or "épilepsie" in page.content.decode()
+    assert (
+        "Antécédents d&#x27;épilepsie" in page.content.decode()
+        or "épilepsie" in page.content.decode()
+    )
 
 
 def test_form_is_in_french_by_default(alice_client, frozen):
@@ -70,7 +72,11 @@ def test_each_contraindication_refuses_and_saves_nothing(alice_client, frozen, c
         ({"craving": "-1"}, "craving", "de 0"),
         ({"informed_of_rtu": None}, "informed_of_rtu", "informé"),
         ({"treatment_status": "pretreated"}, "current_dose_mg", "dose quotidienne"),
-        ({"treatment_status": "pretreated", "current_dose_mg": "42"}, "current_dose_mg", "multiple de 5"),
+        (
+            {"treatment_status": "pretreated", "current_dose_mg": "42"},
+            "current_dose_mg",
+            "multiple de 5",
+        ),
         ({"alcohol_g_per_day": None}, "alcohol_g_per_day", "verres standard"),
     ],
 )
@@ -89,15 +95,20 @@ def test_2021_requires_reduction_and_high_risk_drinking(alice_client):
     with time_machine.travel("2022-03-01 10:00:00+00:00", tick=False):
         response = alice_client.post(
             URL,
-            inclusion_post(inclusion_date="2022-02-01", indication="abstinence", sex="F",
-                           alcohol_g_per_day="40"),
+            inclusion_post(
+                inclusion_date="2022-02-01",
+                indication="abstinence",
+                sex="F",
+                alcohol_g_per_day="40",
+            ),
         )
         errors = response.context["form"].errors
         assert "réduction" in " ".join(errors["indication"])
         assert "40 g/j" in " ".join(errors["alcohol_g_per_day"])
         assert not Patient.objects.exists()
-        alice_client.post(URL, inclusion_post(inclusion_date="2022-02-01", sex="F",
-                                              alcohol_g_per_day="41"))
+        alice_client.post(
+            URL, inclusion_post(inclusion_date="2022-02-01", sex="F", alcohol_g_per_day="41")
+        )
         assert Patient.objects.get().protocol_version == "2021"
 
 
