@@ -6,7 +6,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const update = () => {
     const value = parseFloat(String(drinks.value).replace(",", "."));
     out.textContent = Number.isFinite(value) && value >= 0
-      ? out.dataset.template.replace("%s", String(Math.round(value * 10)))
+      ? out.dataset.template.replace("{grams}", String(Math.round(value * 10)))
       : "";
   };
   drinks.addEventListener("input", update);
