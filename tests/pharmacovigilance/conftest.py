@@ -29,4 +29,3 @@ def patient(alice):
 @pytest.fixture
 def bob_patient(bob):
     return PatientFactory(prescriber=bob, code="BAC-B001-0001")
-

@@ -13,7 +13,9 @@ TODAY = date(2014, 6, 2)
 
 
 def frozen(day: date = TODAY, hour: int = 10):
-    return time_machine.travel(datetime(day.year, day.month, day.day, hour, tzinfo=PARIS), tick=False)
+    return time_machine.travel(
+        datetime(day.year, day.month, day.day, hour, tzinfo=PARIS), tick=False
+    )
 
 
 def term(code: str) -> ReactionTerm:

@@ -27,7 +27,10 @@ def test_follow_up_updates_the_case_and_keeps_its_history(alice_client, patient,
     assert response.status_code == 302
     case.refresh_from_db()
     assert (case.outcome, case.causality, case.dechallenge, case.version) == (
-        "recovered", "probable", "positive", 2,
+        "recovered",
+        "probable",
+        "positive",
+        2,
     )
     assert FollowUpReport.objects.get().information.startswith("Recovered")
     assert case.history.count() == 2

@@ -103,7 +103,9 @@ def test_retries_are_bounded_and_release_the_claim(patient, today):
 
 def test_permanent_error_is_not_retried(patient, today):
     case = serious(patient)
-    refused = smtplib.SMTPRecipientsRefused({"crpv-lyon@pharmacovigilance.example.fr": (550, b"no")})
+    refused = smtplib.SMTPRecipientsRefused(
+        {"crpv-lyon@pharmacovigilance.example.fr": (550, b"no")}
+    )
     with (
         mock.patch.object(mail.EmailMessage, "send", side_effect=refused) as send,
         pytest.raises(smtplib.SMTPRecipientsRefused),

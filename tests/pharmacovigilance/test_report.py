@@ -41,7 +41,9 @@ def test_report_non_serious_case(alice_client, patient, today):
     assert case.term.code == "somnolence" and case.organ_class == "nervous_system"
     assert case.serious is False and case.seriousness_criteria == []
     assert (case.outcome, case.causality, case.action_taken) == (
-        "recovered", "possible", "dose_reduced",
+        "recovered",
+        "possible",
+        "dose_reduced",
     )
     assert case.dechallenge == "positive"
     # Derived, not typed: 60 mg/day since 1 May, protocol of 2014.
@@ -74,7 +76,10 @@ def test_serious_convulsion_alerts_the_crpv_once(
     assert case.due_on == date(2014, 6, 17)  # 15 days
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
-    assert message.to == ["crpv-lyon@pharmacovigilance.example.fr", "pharmacovigilance@ansm.example.fr"]
+    assert message.to == [
+        "crpv-lyon@pharmacovigilance.example.fr",
+        "pharmacovigilance@ansm.example.fr",
+    ]
     assert "BAC-A001-0001" in message.body
     assert f"/pharmacovigilance/{case.pk}/" in message.body
     assert "alice" not in message.body.lower()  # no identity beyond the patient code
@@ -158,7 +163,11 @@ def test_term_search_returns_matching_options(alice_client, patient):
 
 def test_term_search_in_english(alice_client, patient, settings):
     alice_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    html = alice_client.get(reverse("pharmacovigilance:term_search"), {"q": "ringing"}).content.decode()
+    html = alice_client.get(
+        reverse("pharmacovigilance:term_search"), {"q": "ringing"}
+    ).content.decode()
     assert 'value="tinnitus"' not in html  # matches labels, not synonyms
-    html = alice_client.get(reverse("pharmacovigilance:term_search"), {"q": "tinn"}).content.decode()
+    html = alice_client.get(
+        reverse("pharmacovigilance:term_search"), {"q": "tinn"}
+    ).content.decode()
     assert "Tinnitus — Ear and labyrinth disorders" in html
