@@ -31,7 +31,8 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from xml.etree import ElementTree as ET  # noqa: S405 - we only build XML, never parse input
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 
 from rtuportal.choices import ActionTaken, Outcome, SeriousnessCriterion, Sex
 
@@ -255,7 +256,8 @@ def _assessments(
     causality = _el(component, "causalityAssessment", classCode="OBS", moodCode="EVN")
     _el(causality, "code", code="39", codeSystem=CS_OBSERVATION, displayName="causality")
     value = _el(causality, "value", xsi_type="ST")
-    value.text = case.get_causality_display()
+    with translation.override(settings.LANGUAGE_CODE):  # same text whoever downloads it
+        value.text = str(case.get_causality_display())
     method = _el(_el(causality, "methodCode"), "originalText")
     method.text = "Global introspection"
     author = _el(causality, "author", typeCode="AUT")

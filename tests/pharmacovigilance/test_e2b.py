@@ -136,7 +136,7 @@ def test_suspect_drug_dose_action_and_causality(agency_client, case):
     by_code = {one(a, "hl7:code").get("code"): a for a in assessments}
     assert one(by_code["20"], "hl7:value").get("code") == "1"  # suspect
     causality = by_code["39"]
-    assert one(causality, "hl7:value").text == "Probable"
+    assert one(causality, "hl7:value").text == "Probable"  # French, the agency's language
     assert one(causality, "hl7:subject2/hl7:productUseReference/hl7:id").get("root") == drug_id
     reaction_id = one(observation(root, "29"), "hl7:id").get("root")
     assert (
