@@ -49,7 +49,8 @@ def bar_chart(
     plot_left = label_width
     plot_width = width - label_width - value_width
     per_group = len(series) * (bar_height + gap) - gap
-    height = top + len(categories) * (per_group + group_gap) + 8
+    marker_space = 14
+    height = top + len(categories) * (per_group + group_gap) + marker_space * len(markers) + 8
 
     values = [v for s in series for v in s.values if v is not None]
     low = min([0.0, *values])
@@ -84,6 +85,8 @@ def bar_chart(
     y = top
     for index, category in enumerate(categories):
         if index in markers:
+            # Extra room above the category: the dashed line, its label above it on the right.
+            y += marker_space
             line_y = y - group_gap / 2
             parts.append(
                 f'<line x1="{plot_left}" y1="{line_y}" x2="{plot_left + plot_width}" '

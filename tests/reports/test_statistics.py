@@ -5,7 +5,6 @@ from datetime import date
 import pytest
 
 from reports.statistics import QUERY_COUNT, cohort_summary
-
 from tests.reports.cohort import build
 
 pytestmark = pytest.mark.django_db

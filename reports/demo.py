@@ -1,0 +1,650 @@
+"""The demo accounts and a synthetic cohort calibrated on the agency's 2015 interim summary.
+
+Deterministic for a given seed. Shares that the summary publishes are drawn as exact quotas
+(rng.sample of round(p * n) patients within each group) rather than coin flips, so that the
+report of the default cohort lands on the published figures and not merely near them; means
+are calibrated by rescaling the drinkers' last consumption. Rows go in with bulk_create in
+chunks, with the denormalised patient columns filled as the services fill them.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from accounts.models import PrescriberProfile, User
+from accounts.services import account_create
+from accounts.validators import rpps_with_check_digit
+from patients.codes import ALPHABET
+from patients.models import Patient
+from pharmacovigilance.models import AdverseEvent, ReactionTerm
+from prescriptions import rules
+from prescriptions.models import DoseStep, StopOfTreatment, Visit
+from rtuportal.choices import Region
+
+DEFAULT_PATIENTS = 5928
+DEFAULT_PRESCRIBERS = 679
+DEFAULT_SEED = 2014
+CHUNK = 2000
+
+FIRST_INCLUSION = date(2014, 3, 14)
+LAST_INCLUSION = date(2015, 3, 31)
+
+# The 2015 summary (domain/ANSM-2015-SUMMARY.md).
+SPECIALTY_SHARES = (
+    ("general_practice", 0.45),
+    ("addiction", 0.32),
+    ("psychiatry", 0.13),
+    ("other", 0.10),
+)
+MEN = 0.70
+MEAN_AGE = 48
+INITIATION = 0.39
+REDUCTION_AMONG_INITIATION = 0.65
+FOLLOWED_UP = 0.57
+STOPPED_AMONG_FOLLOWED = 0.08
+GROUP = {
+    # abstinent at inclusion (pretreated: not published, a plausible 40 %), at last visit,
+    # craving improved, mean change in g/day.
+    "initiation": {
+        "abstinent_inclusion": 0.12,
+        "abstinent_last": 0.32,
+        "craving": 0.74,
+        "change": -56.0,
+    },
+    "pretreated": {
+        "abstinent_inclusion": 0.40,
+        "abstinent_last": 0.46,
+        "craving": 0.45,
+        "change": -15.0,
+    },
+}
+AE_ANY = 0.14
+AE_RELATED = 0.09
+AE_SERIOUS = 0.017
+AE_SERIOUS_RELATED = 0.011
+# Shares of followed-up patients by organ class and named reaction (one event per patient).
+NERVOUS = 0.039
+PSYCHIATRIC = 0.029
+NAMED_TERMS = {
+    "convulsion": 0.002,
+    "anxiety": 0.005,
+    "depression": 0.003,
+    "suicidal_ideation": 0.002,
+}
+SERIOUS_TERMS = ("convulsion", "depression", "suicidal_ideation")
+NERVOUS_FILLERS = ("somnolence", "dizziness", "headache", "paraesthesia")
+PSYCHIATRIC_FILLERS = ("insomnia", "confusion")
+OTHER_FILLERS = ("asthenia", "nausea", "vomiting", "tinnitus", "weight_gain", "sleep_apnoea")
+TERM_DEFAULTS = {
+    "convulsion": ("Convulsions", "Convulsion", "nervous_system"),
+    "somnolence": ("Somnolence", "Somnolence", "nervous_system"),
+    "dizziness": ("Sensations vertigineuses", "Dizziness", "nervous_system"),
+    "headache": ("Céphalées", "Headache", "nervous_system"),
+    "paraesthesia": ("Paresthésies", "Paraesthesia", "nervous_system"),
+    "anxiety": ("Anxiété", "Anxiety", "psychiatric"),
+    "depression": ("Dépression", "Depression", "psychiatric"),
+    "suicidal_ideation": ("Idées suicidaires", "Suicidal ideation", "psychiatric"),
+    "insomnia": ("Insomnie", "Insomnia", "psychiatric"),
+    "confusion": ("Confusion", "Confusional state", "psychiatric"),
+    "asthenia": ("Asthénie / fatigue", "Asthenia / fatigue", "general"),
+    "nausea": ("Nausées", "Nausea", "gastrointestinal"),
+    "vomiting": ("Vomissements", "Vomiting", "gastrointestinal"),
+    "tinnitus": ("Acouphènes", "Tinnitus", "ear"),
+    "weight_gain": ("Prise de poids", "Weight gain", "metabolism"),
+    "sleep_apnoea": ("Apnées du sommeil", "Sleep apnoea", "respiratory"),
+}
+
+DEMO_PASSWORD = "Baclofene-Demo-2014!"
+DEMO_ACCOUNTS = (
+    # email, role, TOTP secret (base32 of 15 bytes: 24 characters, no padding)
+    ("prescripteur@demo.rtu-baclofene.fr", "prescriber", None),
+    ("agence@demo.rtu-baclofene.fr", "agency", "OJ2HULLEMVWW6LLBM5SW4Y3Z"),
+    ("admin@demo.rtu-baclofene.fr", "admin", "OJ2HULLEMVWW6LLBMRWWS3RB"),
+)
+DEMO_PRESCRIBER_RPPS = rpps_with_check_digit("1999999999")
+
+
+@dataclass
+class DemoAccount:
+    email: str
+    role: str
+    password: str
+    totp_secret: str | None
+    created: bool
+
+
+def ensure_demo_accounts() -> list[DemoAccount]:
+    """The three demo logins; an existing account is left as it is (idempotent)."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    result = []
+    for email, role, secret in DEMO_ACCOUNTS:
+        user = User.objects.filter(email=email).first()
+        created = user is None
+        if created:
+            with transaction.atomic():
+                user = account_create(
+                    email=email,
+                    password=DEMO_PASSWORD,
+                    role=role,
+                    rpps=DEMO_PRESCRIBER_RPPS if role == "prescriber" else None,
+                    specialty="addiction",
+                    region="84",
+                    first_name="Démo",
+                    last_name={
+                        "prescriber": "Prescripteur",
+                        "agency": "Agence",
+                        "admin": "Administrateur",
+                    }[role],
+                )
+                if secret:
+                    TOTP.activate(user, secret)
+        elif (
+            secret
+            and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        ):
+            TOTP.activate(user, secret)
+        result.append(DemoAccount(email, role, DEMO_PASSWORD, secret, created))
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Cohort
+# --------------------------------------------------------------------------------------------
+
+
+def _quota(rng: random.Random, items: list[Any], share: float) -> set[Any]:
+    return set(rng.sample(items, round(share * len(items))))
+
+
+def _round5(value: float, low: int, high: int) -> int:
+    return max(low, min(high, int(round(value / 5.0)) * 5))
+
+
+@dataclass
+class _Plan:
+    """One patient before insertion: the Patient row and what hangs off it."""
+
+    patient: Patient
+    visits: list[tuple[Visit, list[tuple[date, int]]]] = field(default_factory=list)
+    stop: tuple[StopOfTreatment, list[tuple[date, int]]] | None = None
+    event: AdverseEvent | None = None
+
+
+def _codes(rng: random.Random, n: int, taken: set[str]) -> list[str]:
+    codes = []
+    while len(codes) < n:
+        chars = "".join(rng.choice(ALPHABET) for _ in range(8))
+        code = f"BAC-{chars[:4]}-{chars[4:]}"
+        if code not in taken:
+            taken.add(code)
+            codes.append(code)
+    return codes
+
+
+def _prescribers(rng: random.Random, count: int, seed: int) -> list[User]:
+    """The cohort's prescribers: the demo prescriber first, then generated accounts."""
+    demo = User.objects.get(email=DEMO_ACCOUNTS[0][0])
+    specialties: list[str] = []
+    for specialty, share in SPECIALTY_SHARES:
+        specialties += [specialty] * round(share * count)
+    specialties = (specialties + ["general_practice"] * count)[:count]
+    specialties.remove("addiction")  # the demo prescriber is an addiction specialist
+    rng.shuffle(specialties)
+    emails = [f"prescripteur{i:05d}.s{seed}@demo.rtu-baclofene.fr" for i in range(1, count)]
+    existing = {u.email: u for u in User.objects.filter(email__in=emails)}
+    unusable = make_password(None)
+    regions = [r.value for r in Region]
+    new_users = [
+        User(
+            email=email,
+            role="prescriber",
+            status=User.Status.APPROVED,
+            is_active=True,
+            password=unusable,
+            first_name="Démo",
+            last_name=f"Prescripteur {i}",
+        )
+        for i, email in enumerate(emails, start=1)
+        if email not in existing
+    ]
+    User.objects.bulk_create(new_users, batch_size=1000)
+    if new_users:
+        created = {u.email: u for u in User.objects.filter(email__in=[u.email for u in new_users])}
+        profiles = []
+        for i, email in enumerate(emails, start=1):
+            if email in created:
+                profiles.append(
+                    PrescriberProfile(
+                        user=created[email],
+                        rpps=rpps_with_check_digit(f"3{seed % 1000:03d}{i:06d}"),
+                        specialty=specialties[i - 1],
+                        region=rng.choice(regions),
+                    )
+                )
+        PrescriberProfile.objects.bulk_create(profiles, batch_size=1000)
+        existing.update(created)
+    return [demo] + [existing[e] for e in emails]
+
+
+def _terms() -> dict[str, ReactionTerm]:
+    terms = {}
+    for code, (fr, en, organ) in TERM_DEFAULTS.items():
+        terms[code], _ = ReactionTerm.objects.get_or_create(
+            code=code, defaults={"label_fr": fr, "label_en": en, "organ_class": organ}
+        )
+    return terms
+
+
+def _dose_on(steps: list[tuple[date, int]], on: date) -> int | None:
+    dose = None
+    for start, value in steps:
+        if start <= on:
+            dose = value
+    return dose
+
+
+def seed_cohort(
+    *,
+    patients: int = DEFAULT_PATIENTS,
+    prescribers: int = DEFAULT_PRESCRIBERS,
+    seed: int = DEFAULT_SEED,
+    follow_up_visits: tuple[int, int] = (1, 4),
+    log: Callable[[str], None] = lambda message: None,
+) -> dict[str, int]:
+    """Insert the synthetic cohort; returns the row counts. Call ensure_demo_accounts first."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible from the seed, not a secret
+    n = patients
+    if n <= 0:
+        return {"patients": 0}
+    doctors = _prescribers(rng, max(1, min(prescribers, n)), seed)
+    terms = _terms()
+    log(f"{len(doctors)} prescribers")
+
+    # Assignment of patients to prescribers: each prescriber has at least one patient.
+    owner = list(range(len(doctors))) + [
+        min(int(rng.paretovariate(1.2)) - 1, len(doctors) - 1)
+        if rng.random() < 0.3
+        else rng.randrange(len(doctors))
+        for _ in range(n - len(doctors))
+    ]
+    rng.shuffle(owner)
+
+    everyone = list(range(n))
+    men = _quota(rng, everyone, MEN)
+    initiation = _quota(rng, everyone, INITIATION)
+    init_list = sorted(initiation)
+    reduction = _quota(rng, init_list, REDUCTION_AMONG_INITIATION)
+    reduction |= _quota(rng, sorted(set(everyone) - initiation), 0.5)
+    followed = _quota(rng, everyone, FOLLOWED_UP)
+    followed_list = sorted(followed)
+    stopped = _quota(rng, followed_list, STOPPED_AMONG_FOLLOWED)
+
+    abstinent_inclusion: set[int] = set()
+    abstinent_last: set[int] = set()
+    craving_improved: set[int] = set()
+    for group in ("initiation", "pretreated"):
+        shares = GROUP[group]
+        members = [i for i in everyone if (i in initiation) == (group == "initiation")]
+        stratum_followed = [i for i in members if i in followed]
+        stratum_other = [i for i in members if i not in followed]
+        for stratum in (stratum_followed, stratum_other):
+            abstinent_inclusion |= _quota(rng, stratum, shares["abstinent_inclusion"])
+        # Most patients abstinent at inclusion stay so; drinkers fill the rest of the quota.
+        wanted = round(shares["abstinent_last"] * len(stratum_followed))
+        stay = [i for i in stratum_followed if i in abstinent_inclusion and rng.random() < 0.85]
+        stay = stay[:wanted]
+        drinkers = [i for i in stratum_followed if i not in abstinent_inclusion]
+        abstinent_last |= set(stay) | set(rng.sample(drinkers, wanted - len(stay)))
+        craving_improved |= _quota(rng, stratum_followed, shares["craving"])
+
+    # Adverse events: one per patient, exact quotas over the followed-up patients.
+    f = len(followed_list)
+    order = rng.sample(followed_list, f)
+    with_event = order[: round(AE_ANY * f)]
+    term_of: dict[int, str] = {}
+    cursor = 0
+
+    def take(count: int, code_for: Callable[[], str]) -> None:
+        nonlocal cursor
+        for i in with_event[cursor : cursor + count]:
+            term_of[i] = code_for()
+        cursor += count
+
+    named = {code: round(share * f) for code, share in NAMED_TERMS.items()}
+    for code, count in named.items():
+        take(count, lambda code=code: code)
+    take(max(0, round(NERVOUS * f) - named["convulsion"]), lambda: rng.choice(NERVOUS_FILLERS))
+    take(
+        max(
+            0,
+            round(PSYCHIATRIC * f)
+            - named["anxiety"]
+            - named["depression"]
+            - named["suicidal_ideation"],
+        ),
+        lambda: rng.choice(PSYCHIATRIC_FILLERS),
+    )
+    take(len(with_event) - cursor, lambda: rng.choice(OTHER_FILLERS))
+    must_be_serious = [i for i in with_event if term_of[i] in SERIOUS_TERMS]
+    others = [i for i in with_event if term_of[i] not in SERIOUS_TERMS]
+    n_serious = round(AE_SERIOUS * f)
+    serious = set(must_be_serious[:n_serious]) | set(
+        rng.sample(others, max(0, n_serious - len(must_be_serious)))
+    )
+    serious_list = sorted(serious)
+    related = set(rng.sample(serious_list, min(len(serious_list), round(AE_SERIOUS_RELATED * f))))
+    not_serious = [i for i in with_event if i not in serious]
+    related |= set(rng.sample(not_serious, round(AE_RELATED * f) - len(related)))
+
+    span = (LAST_INCLUSION - FIRST_INCLUSION).days
+    codes = _codes(rng, n, set())
+    counts = {"patients": 0, "visits": 0, "steps": 0, "stops": 0, "adverse_events": 0}
+
+    def plan_patient(i: int) -> _Plan:
+        group = "initiation" if i in initiation else "pretreated"
+        inclusion = FIRST_INCLUSION + timedelta(days=rng.randrange(span + 1))
+        age = max(20, min(80, int(round(rng.gauss(MEAN_AGE, 11)))))
+        if i in abstinent_inclusion:
+            alcohol = 0
+        elif group == "initiation":
+            alcohol = rng.randint(60, 200)
+        else:
+            alcohol = rng.randint(20, 120)
+        craving = rng.randint(4, 9) if group == "initiation" else rng.randint(2, 8)
+        doctor = doctors[owner[i]]
+        if group == "initiation":
+            target = _round5(rng.gauss(90, 45), 30, 300)
+            pretreatment = None
+        else:
+            target = pretreatment = _round5(rng.gauss(100, 50), 15, 300)
+        # Age is counted per calendar year: a patient of 65 at inclusion is 66 next January.
+        over_65 = age + 1 > rules.OLDER_PATIENT_AGE_ABOVE
+        opinions = {
+            "second_opinion": target >= 120,
+            "collegial_opinion": target > 180 or (over_65 and target >= 120),
+            "multidisciplinary_care": False,
+        }
+        steps = rules.plan_titration(
+            start=inclusion,
+            from_dose_mg=pretreatment,
+            target_dose_mg=target,
+            age=age,
+            **opinions,
+        )
+        patient = Patient(
+            code=codes[i],
+            prescriber=doctor,
+            sex="M" if i in men else "F",
+            birth_year=inclusion.year - age,
+            inclusion_date=inclusion,
+            protocol_version=rules.protocol_in_force(inclusion).version,
+            indication="reduction" if i in reduction else "abstinence",
+            treatment_status=group,
+            pretreatment_dose_mg=pretreatment,
+            failed_treatments=rng.sample(
+                ["acamprosate", "naltrexone", "nalmefene", "disulfiram"], rng.randint(1, 2)
+            ),
+            precautions=[],
+            alcohol_g_per_day=alcohol,
+            craving=craving,
+            abstinent=alcohol == 0,
+        )
+        plan = _Plan(patient)
+        dates = [inclusion]
+        if i in followed:
+            for _ in range(rng.randint(*follow_up_visits)):
+                dates.append(dates[-1] + timedelta(days=rng.randint(21, 35)))
+        # The last visit's state; intermediate visits move linearly towards it.
+        if i in followed:
+            last_abstinent = i in abstinent_last
+            last_alcohol = (
+                0
+                if last_abstinent
+                else (
+                    rng.randint(10, 60)
+                    if alcohol == 0
+                    else max(
+                        5,
+                        int(
+                            alcohol * rng.uniform(0.3, 0.9)
+                            if group == "initiation"
+                            else alcohol * rng.uniform(0.6, 1.1)
+                        ),
+                    )
+                )
+            )
+            last_craving = (
+                rng.randint(0, craving - 1)
+                if i in craving_improved
+                else min(10, craving + rng.randint(0, 1))
+            )
+        else:
+            last_alcohol, last_craving = alcohol, craving
+        # Pretreated patients sometimes lower their dose at the first follow-up.
+        if group == "pretreated" and len(dates) > 1 and pretreatment > 30 and rng.random() < 0.3:
+            try:
+                steps += rules.plan_titration(
+                    start=dates[1],
+                    from_dose_mg=pretreatment,
+                    target_dose_mg=pretreatment - 20,
+                    age=age,
+                    **opinions,
+                )[1:]
+            except ValueError:
+                pass
+        for index, day in enumerate(dates):
+            following = dates[index + 1] if index + 1 < len(dates) else None
+            chunk = [s for s in steps if s[0] >= day and (following is None or s[0] < following)]
+            if index == 0:
+                chunk = [s for s in steps if following is None or s[0] < following]
+            current = _dose_on(steps, day) or steps[0][1]
+            fraction = index / (len(dates) - 1) if len(dates) > 1 else 0.0
+            visit_alcohol = round(alcohol + (last_alcohol - alcohol) * fraction)
+            visit = Visit(
+                visit_date=day,
+                is_inclusion=index == 0,
+                protocol_version=rules.protocol_in_force(day).version,
+                daily_dose_mg=chunk[-1][1] if chunk else current,
+                alcohol_g_per_day=visit_alcohol,
+                craving=round(craving + (last_craving - craving) * fraction),
+                abstinent=visit_alcohol == 0 if index else alcohol == 0,
+                second_opinion=opinions["second_opinion"],
+                collegial_opinion=opinions["collegial_opinion"],
+                created_by=doctor,
+            )
+            if index and index == len(dates) - 1:
+                visit.abstinent = last_alcohol == 0
+            if visit.second_opinion:
+                visit.second_opinion_date = inclusion
+                visit.second_opinion_by = "Dr Avis (CSAPA)"
+            if visit.collegial_opinion:
+                visit.collegial_opinion_date = inclusion
+                visit.collegial_opinion_by = "Réunion collégiale (CSAPA)"
+            plan.visits.append((visit, chunk))
+        last_visit = dates[-1]
+        patient.last_visit_date = last_visit
+        last_steps = plan.visits[-1][1]
+        patient.in_titration = len(last_steps) > 1
+        patient.latest_dose_mg = _dose_on(steps, date.max)
+        if i in stopped:
+            # The taper starts once the titration has settled (2 days after its last step).
+            stop_day = max(
+                last_visit + timedelta(days=rng.randint(1, 20)), steps[-1][0] + timedelta(days=2)
+            )
+            taper = rules.plan_titration(
+                start=stop_day,
+                from_dose_mg=patient.latest_dose_mg,
+                target_dose_mg=0,
+                age=age,
+                **opinions,
+            )
+            plan.stop = (
+                StopOfTreatment(
+                    stop_date=stop_day,
+                    created_by=doctor,
+                    reason=rng.choice(
+                        [
+                            "goal_reached",
+                            "no_response",
+                            "adverse_event",
+                            "patient_decision",
+                            "lost_to_follow_up",
+                        ]
+                    ),
+                ),
+                taper[1:],
+            )
+            patient.stopped_on = stop_day
+            patient.latest_dose_mg = None
+            patient.in_titration = False
+        if i in term_of:
+            term = terms[term_of[i]]
+            onset = inclusion + timedelta(
+                days=rng.randint(1, max(1, (last_visit - inclusion).days))
+            )
+            received = onset + timedelta(days=rng.randint(0, 10))
+            is_serious = i in serious
+            plan.event = AdverseEvent(
+                reported_by=doctor,
+                onset_date=onset,
+                term=term,
+                organ_class=term.organ_class,
+                serious=is_serious,
+                seriousness_criteria=[rng.choice(["hospitalisation", "medically_important"])]
+                if is_serious
+                else [],
+                outcome=rng.choice(["recovered", "recovered", "recovering", "unknown"]),
+                causality=rng.choice(["possible", "possible", "probable", "certain"])
+                if i in related
+                else rng.choice(["unlikely", "excluded"]),
+                action_taken=rng.choice(["none", "dose_reduced", "temporarily_stopped"]),
+                dose_at_onset_mg=_dose_on(steps, onset),
+                protocol_version=rules.protocol_in_force(onset).version,
+                received_on=received,
+                due_on=AdverseEvent.deadline_for(serious=is_serious, received_on=received),
+            )
+        return plan
+
+    # Insert in chunks, then calibrate each group's mean change in consumption.
+    for start in range(0, n, CHUNK):
+        plans = [plan_patient(i) for i in range(start, min(n, start + CHUNK))]
+        _calibrate_and_insert(plans, start, followed, counts)
+        log(f"{min(n, start + CHUNK)} / {n} patients")
+    _recalibrate_means(followed_list, codes, initiation)
+    return counts
+
+
+def _calibrate_and_insert(
+    plans: list[_Plan], start: int, followed: set[int], counts: dict[str, int]
+) -> None:
+    with transaction.atomic():
+        Patient.objects.bulk_create([p.patient for p in plans], batch_size=1000)
+        visits = []
+        for plan in plans:
+            for visit, _steps in plan.visits:
+                visit.patient = plan.patient
+                visits.append(visit)
+        Visit.objects.bulk_create(visits, batch_size=1000)
+        stops = []
+        for plan in plans:
+            if plan.stop:
+                plan.stop[0].patient = plan.patient
+                stops.append(plan.stop[0])
+        StopOfTreatment.objects.bulk_create(stops, batch_size=1000)
+        steps = []
+        for plan in plans:
+            for visit, chunk in plan.visits:
+                steps += [
+                    DoseStep(patient=plan.patient, visit=visit, start_date=d, daily_dose_mg=dose)
+                    for d, dose in chunk
+                ]
+            if plan.stop:
+                steps += [
+                    DoseStep(
+                        patient=plan.patient, stop=plan.stop[0], start_date=d, daily_dose_mg=dose
+                    )
+                    for d, dose in plan.stop[1]
+                ]
+        DoseStep.objects.bulk_create(steps, batch_size=2000)
+        events = []
+        for plan in plans:
+            if plan.event:
+                plan.event.patient = plan.patient
+                events.append(plan.event)
+        AdverseEvent.objects.bulk_create(events, batch_size=1000)
+    counts["patients"] += len(plans)
+    counts["visits"] += len(visits)
+    counts["steps"] += len(steps)
+    counts["stops"] += len(stops)
+    counts["adverse_events"] += len(events)
+
+
+def _recalibrate_means(
+    followed_list: Iterable[int], codes: list[str], initiation: set[int]
+) -> None:
+    """Rescale the drinkers' last-visit consumption so each group's mean change is on target.
+
+    Done after insertion with one read and bulk updates: the last visit of each followed-up
+    patient who still drinks gets alcohol = inclusion + (last - inclusion) * k, per group.
+    """
+    followed_codes = {
+        codes[i]: ("initiation" if i in initiation else "pretreated") for i in followed_list
+    }
+    inclusion_alcohol: dict[str, int] = {}
+    queryset = (
+        Visit.objects.filter(
+            visit_date__gt=_inclusion_ref(), patient__code__in=list(followed_codes)
+        )
+        if len(followed_codes) < 50_000
+        else Visit.objects.filter(visit_date__gt=_inclusion_ref())
+    )
+    rows = queryset.values_list(
+        "pk", "patient__code", "visit_date", "alcohol_g_per_day", "patient__alcohol_g_per_day"
+    ).order_by("patient_id", "visit_date")
+    last_of: dict[str, tuple[int, int]] = {}
+    for pk, code, _day, alcohol, start in rows.iterator(chunk_size=5000):
+        if code in followed_codes:
+            last_of[code] = (pk, alcohol)
+            inclusion_alcohol[code] = start
+    for group, target in (
+        ("initiation", GROUP["initiation"]["change"]),
+        ("pretreated", GROUP["pretreated"]["change"]),
+    ):
+        members = [c for c, g in followed_codes.items() if g == group and c in last_of]
+        if not members:
+            continue
+        values = {c: last_of[c][1] for c in members}
+        for _ in range(6):
+            total = sum(values[c] - inclusion_alcohol[c] for c in members)
+            drinkers = [c for c in members if values[c] > 0]
+            fixed = sum(values[c] - inclusion_alcohol[c] for c in members if values[c] == 0)
+            wanted_last = (
+                target * len(members) - fixed + sum(inclusion_alcohol[c] for c in drinkers)
+            )
+            have_last = sum(values[c] for c in drinkers)
+            if not drinkers or have_last <= 0 or abs(total / len(members) - target) < 0.2:
+                break
+            factor = wanted_last / have_last
+            for c in drinkers:
+                values[c] = max(5, min(600, int(round(values[c] * factor))))
+        changed = [
+            Visit(pk=last_of[c][0], alcohol_g_per_day=values[c])
+            for c in members
+            if values[c] != last_of[c][1]
+        ]
+        Visit.objects.bulk_update(changed, ["alcohol_g_per_day"], batch_size=1000)
+
+
+def _inclusion_ref():
+    from django.db.models import F
+
+    return F("patient__inclusion_date")
