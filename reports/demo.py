@@ -265,7 +265,9 @@ def seed_cohort(
     n = patients
     if n <= 0:
         return {"patients": 0}
-    doctors = _prescribers(rng, max(1, min(prescribers, n)), seed)
+    # Their own generator: accounts left by an earlier run must not shift the cohort's draws.
+    generator = random.Random(seed * 7919 + 1)  # noqa: S311 - reproducible, not secret
+    doctors = _prescribers(generator, max(1, min(prescribers, n)), seed)
     terms = _terms()
     log(f"{len(doctors)} prescribers")
 
