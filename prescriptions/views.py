@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from django.contrib import messages
@@ -214,6 +215,19 @@ def visit_check(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "prescriptions/_findings.html", {"assessment": assessment})
 
 
+def _plan_response(*, prefix: str, steps: list[dict], error: str, stop_date=None) -> HttpResponse:
+    """The plan travels in the HX-Trigger header; prescriptions/steps.js fills the rows."""
+    detail = {
+        "prefix": prefix,
+        "error": error,
+        "steps": [[s["start_date"].isoformat(), s["daily_dose_mg"]] for s in steps],
+        "stop_date": stop_date.isoformat() if stop_date else "",
+    }
+    response = HttpResponse(status=200)
+    response["HX-Trigger"] = json.dumps({"stepsPlanned": detail})
+    return response
+
+
 @require_POST
 @prescriber_required
 def visit_plan(request: HttpRequest, code: str) -> HttpResponse:
@@ -245,11 +259,7 @@ def visit_plan(request: HttpRequest, code: str) -> HttpResponse:
             error = str(exc)
         else:
             initial = [{"start_date": on, "daily_dose_mg": dose} for on, dose in plan[1:]]
-    return render(
-        request,
-        "prescriptions/_steps.html",
-        {"formset": step_formset(initial=initial), "plan_error": error, "check_url_name": "visit"},
-    )
+    return _plan_response(prefix="steps", steps=initial, error=error)
 
 
 @prescriber_required
@@ -361,16 +371,7 @@ def stop_plan(request: HttpRequest, code: str) -> HttpResponse:
             stop_date = last + timedelta(
                 days=rules.protocol_in_force(last).fewest_days_between_decreases
             )
-    return render(
-        request,
-        "prescriptions/_steps.html",
-        {
-            "formset": step_formset(initial=initial, prefix="taper"),
-            "plan_error": error,
-            "proposed_stop_date": stop_date,
-            "check_url_name": "stop",
-        },
-    )
+    return _plan_response(prefix="taper", steps=initial, error=error, stop_date=stop_date)
 
 
 @prescriber_required

@@ -1,5 +1,6 @@
 """Stop of treatment with its taper, and restart."""
 
+import json
 from datetime import date
 
 import pytest
@@ -91,13 +92,10 @@ def test_stop_before_last_visit_is_refused(alice_client, on_40):
 def test_plan_the_taper(alice_client, on_40):
     url = reverse("patients:stop_plan", args=[on_40.code])
     response = alice_client.post(url, stop_post(taper_start="2014-05-10"))
-    planned = [
-        (f.initial["start_date"], f.initial["daily_dose_mg"])
-        for f in response.context["formset"].forms
-        if f.initial
-    ]
-    assert planned == [(date(2014, 5, 12), 25), (date(2014, 5, 14), 10), (date(2014, 5, 16), 5)]
-    assert response.context["proposed_stop_date"] == date(2014, 5, 18)
+    plan = json.loads(response["HX-Trigger"])["stepsPlanned"]
+    assert plan["prefix"] == "taper"
+    assert plan["steps"] == [["2014-05-12", 25], ["2014-05-14", 10], ["2014-05-16", 5]]
+    assert plan["stop_date"] == "2014-05-18"
 
 
 def test_restart_needs_a_reason(alice_client, on_40):

@@ -1,5 +1,6 @@
 """Follow-up visits: /patients/<code>/visits/new/ and corrections, with the rules wired in."""
 
+import json
 from datetime import date
 
 import pytest
@@ -183,16 +184,23 @@ def test_live_check_shows_findings_per_step(alice_client, alice_patient):
     assert not Visit.objects.exists()
 
 
+def planned_steps(response) -> dict:
+    return json.loads(response["HX-Trigger"])["stepsPlanned"]
+
+
 def test_plan_the_titration_fills_clean_steps(alice_client, alice_patient):
     url = reverse("patients:visit_plan", args=[alice_patient.code])
-    response = alice_client.post(url, visit_post(target_dose_mg="60"))
-    formset = response.context["formset"]
-    planned = [
-        (f.initial["start_date"], f.initial["daily_dose_mg"]) for f in formset.forms if f.initial
-    ]
-    assert planned[0] == (date(2014, 4, 3), 20) and planned[-1][1] == 60
-    steps = [(on.isoformat(), dose) for on, dose in planned]
+    plan = planned_steps(alice_client.post(url, visit_post(target_dose_mg="60")))
+    assert plan["error"] == ""
+    assert plan["steps"][0] == ["2014-04-03", 20] and plan["steps"][-1][1] == 60
+    steps = [(on, dose) for on, dose in plan["steps"]]
     assert alice_client.post(new_url(alice_patient), visit_post(steps=steps)).status_code == 302
+
+
+def test_plan_the_titration_explains_an_unreachable_target(alice_client, alice_patient):
+    url = reverse("patients:visit_plan", args=[alice_patient.code])
+    plan = planned_steps(alice_client.post(url, visit_post(target_dose_mg="150")))
+    assert plan["steps"] == [] and "120" in plan["error"]
 
 
 def test_later_visit_checks_against_the_log(alice_client, alice_patient):
