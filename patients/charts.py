@@ -65,11 +65,12 @@ def dose_chart(steps: Sequence[tuple[date, int]], *, today: date) -> SafeString:
     """Daily dose over time as a step line, with the protocol thresholds drawn."""
     title = _("Daily dose over time (mg/day), with the protocol thresholds")
     if not steps:
+        empty = _("No dose recorded yet")
         return _frame(
             title,
             [
                 f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" fill="#6c757d">'
-                f"{escape(_('No dose recorded yet'))}</text>"
+                f"{escape(empty)}</text>"
             ],
         )
     first = steps[0][0]
@@ -143,11 +144,13 @@ def outcome_chart(points: Sequence[tuple[date, int, int]]) -> SafeString:
         body.append(f'<circle cx="{x(on)}" cy="{y_grams(g)}" r="3" fill="#6f42c1"/>')
         body.append(f'<circle cx="{x(on)}" cy="{y_craving(c)}" r="3" fill="#fd7e14"/>')
     legend_y = TOP + 14
+    alcohol_label = _("alcohol (g/day)")
+    craving_label = _("craving (0-10)")
     body.append(
         f'<text x="{LEFT + 8}" y="{legend_y}" font-size="11" fill="#6f42c1">'
-        f"{escape(_('alcohol (g/day)'))}</text>"
+        f"{escape(alcohol_label)}</text>"
         f'<text x="{LEFT + 160}" y="{legend_y}" font-size="11" fill="#fd7e14">'
-        f"{escape(_('craving (0-10)'))}</text>"
+        f"{escape(craving_label)}</text>"
     )
     body.extend(_date_ticks(first, last, x))
     return _frame(title, body)
