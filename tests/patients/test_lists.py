@@ -140,3 +140,22 @@ def test_patient_page_shows_chart_history_and_compliance(alice, alice_client, fr
     assert "alice@example.fr" in body
     assert "style=" not in body and "<script>" not in body
     assert "65" in body  # age-over-65 precaution badge
+
+
+@pytest.mark.parametrize("size", [1, 30])
+def test_dashboard_query_count_is_fixed(alice, alice_client, django_assert_num_queries, size):
+    with time_machine.travel("2017-08-01 10:00:00+00:00", tick=False):
+        for _ in range(size):
+            include(
+                alice,
+                inclusion_date=date(2017, 5, 2),
+                treatment_status="pretreated",
+                pretreatment_dose_mg=110,
+            )
+        alice_client.force_login(alice)
+        # 1 session, 2 user, 3 overdue visits, 4 patients above the watch threshold,
+        # 5 patients above the cap, 6 opinions recorded for them (taper proposals),
+        # 7 the counts, 8-10 the session saved on every request.
+        with django_assert_num_queries(10):
+            response = alice_client.get("/")
+        assert len(response.context["proposals"]) == min(size, 20)  # the 20 highest doses
