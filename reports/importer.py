@@ -1,0 +1,445 @@
+"""Import a legacy cohort export (JSON Lines, one patient per line; docs/import-format.md).
+
+Two passes: every line is validated first (types, ranges, dates, references) and every error is
+collected with its line number; only a file without any error is written, in one transaction,
+with bulk inserts. Protocol deviations are not errors: they are legacy facts that the report's
+protocol findings show.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import PrescriberProfile, User
+from accounts.validators import rpps_is_valid
+from patients.codes import generate_code
+from patients.models import Patient
+from pharmacovigilance.models import AdverseEvent, ReactionTerm
+from prescriptions import rules
+from prescriptions.models import DoseStep, StopOfTreatment, Visit
+from rtuportal.choices import (
+    ActionTaken,
+    Causality,
+    FailedTreatment,
+    Indication,
+    Outcome,
+    Precaution,
+    Region,
+    SeriousnessCriterion,
+    Sex,
+    Specialty,
+    StopReason,
+    TreatmentStatus,
+)
+
+CHUNK = 2000
+
+
+class ImportFailed(Exception):
+    def __init__(self, errors: list[tuple[int, str]]):
+        super().__init__(f"{len(errors)} error(s)")
+        self.errors = errors
+
+
+class _Invalid(Exception):
+    pass
+
+
+@dataclass
+class _Line:
+    number: int
+    prescriber: dict[str, str]
+    patient: dict[str, Any]
+    visits: list[dict[str, Any]]
+    stop: dict[str, Any] | None
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _values(choices) -> set[str]:
+    return {c.value for c in choices}
+
+
+def _get(obj: dict, key: str, where: str) -> Any:
+    if not isinstance(obj, dict):
+        raise _Invalid(f"{where} must be an object")
+    if key not in obj:
+        raise _Invalid(f"{where}.{key} is missing")
+    return obj[key]
+
+
+def _int(
+    obj: dict,
+    key: str,
+    where: str,
+    low: int,
+    high: int,
+    *,
+    nullable: bool = False,
+    multiple_of: int = 1,
+) -> int | None:
+    value = _get(obj, key, where)
+    if value is None and nullable:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _Invalid(f"{where}.{key} must be an integer, not {value!r}")
+    if not low <= value <= high:
+        raise _Invalid(f"{where}.{key} must be between {low} and {high}, not {value}")
+    if value % multiple_of:
+        raise _Invalid(f"{where}.{key} must be a multiple of {multiple_of}, not {value}")
+    return value
+
+
+def _bool(obj: dict, key: str, where: str, default: bool | None = None) -> bool:
+    if default is not None and key not in obj:
+        return default
+    value = _get(obj, key, where)
+    if not isinstance(value, bool):
+        raise _Invalid(f"{where}.{key} must be true or false, not {value!r}")
+    return value
+
+
+def _date(value: Any, where: str, *, not_before: date | None = None) -> date:
+    try:
+        day = date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        day = None
+    if day is None or len(value) != 10:
+        raise _Invalid(f"{where} must be a date YYYY-MM-DD, not {value!r}")
+    if day > timezone.localdate():
+        raise _Invalid(f"{where} {value} is in the future")
+    if not_before and day < not_before:
+        raise _Invalid(f"{where} {value} is before {not_before.isoformat()}")
+    return day
+
+
+def _choice(obj: dict, key: str, where: str, allowed: set[str]) -> str:
+    value = _get(obj, key, where)
+    if value not in allowed:
+        raise _Invalid(f"{where}.{key} {value!r} is not one of {', '.join(sorted(allowed))}")
+    return value
+
+
+def _choices(obj: dict, key: str, where: str, allowed: set[str]) -> list[str]:
+    value = obj.get(key, [])
+    if not isinstance(value, list) or any(v not in allowed for v in value):
+        raise _Invalid(f"{where}.{key} must be a list of {', '.join(sorted(allowed))}")
+    return value
+
+
+def _steps(value: Any, where: str, not_before: date) -> list[tuple[date, int]]:
+    if not isinstance(value, list):
+        raise _Invalid(f"{where} must be a list of [date, dose]")
+    steps = []
+    for index, step in enumerate(value):
+        here = f"{where}[{index}]"
+        if not isinstance(step, list) or len(step) != 2:
+            raise _Invalid(f"{here} must be [date, dose]")
+        day = _date(step[0], here, not_before=not_before)
+        dose = _int({"dose": step[1]}, "dose", here, 5, 1000, multiple_of=5)
+        steps.append((day, dose))
+    return steps
+
+
+def validate(number: int, raw: str, terms: set[str]) -> _Line:
+    """One line, or _Invalid with the first reason found."""
+    try:
+        obj = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise _Invalid(f"not valid JSON ({exc.msg})") from None
+    if not isinstance(obj, dict):
+        raise _Invalid("a line must be a JSON object")
+    doctor = _get(obj, "prescriber", "line")
+    rpps = _get(doctor, "rpps", "prescriber")
+    if not isinstance(rpps, str) or not rpps_is_valid(rpps):
+        raise _Invalid(f"prescriber.rpps {rpps!r} is not a valid RPPS number")
+    prescriber = {
+        "rpps": rpps,
+        "specialty": _choice(doctor, "specialty", "prescriber", _values(Specialty)),
+        "region": _choice(doctor, "region", "prescriber", _values(Region)),
+    }
+    p = _get(obj, "patient", "line")
+    inclusion = _date(
+        _get(p, "inclusion_date", "patient"), "patient.inclusion_date", not_before=rules.RTU_START
+    )
+    status = _choice(p, "treatment_status", "patient", _values(TreatmentStatus))
+    patient = {
+        "sex": _choice(p, "sex", "patient", _values(Sex)),
+        "birth_year": _int(p, "birth_year", "patient", 1900, inclusion.year - 18),
+        "inclusion_date": inclusion,
+        "indication": _choice(p, "indication", "patient", _values(Indication)),
+        "treatment_status": status,
+        "pretreatment_dose_mg": _int(
+            p, "current_dose_mg", "patient", 5, 1000, nullable=True, multiple_of=5
+        )
+        if "current_dose_mg" in p
+        else None,
+        "alcohol_g_per_day": _int(p, "alcohol_g_per_day", "patient", 0, 1000),
+        "craving": _int(p, "craving", "patient", 0, 10),
+        "abstinent": _bool(p, "abstinent", "patient"),
+        "precautions": _choices(p, "precautions", "patient", _values(Precaution)),
+        "failed_treatments": _choices(p, "failed_treatments", "patient", _values(FailedTreatment)),
+    }
+    raw_visits = _get(obj, "visits", "line")
+    if not isinstance(raw_visits, list):
+        raise _Invalid("visits must be a list")
+    visits = []
+    for index, v in enumerate(raw_visits):
+        where = f"visits[{index}]"
+        visits.append(
+            {
+                "visit_date": _date(
+                    _get(v, "visit_date", where), f"{where}.visit_date", not_before=inclusion
+                ),
+                "daily_dose_mg": _int(v, "daily_dose_mg", where, 5, 1000, multiple_of=5),
+                "alcohol_g_per_day": _int(v, "alcohol_g_per_day", where, 0, 1000),
+                "craving": _int(v, "craving", where, 0, 10),
+                "abstinent": _bool(v, "abstinent", where),
+                "second_opinion": _bool(v, "second_opinion", where, False),
+                "collegial_opinion": _bool(v, "collegial_opinion", where, False),
+                "multidisciplinary_care": _bool(v, "multidisciplinary_care", where, False),
+                "steps": _steps(v.get("steps", []), f"{where}.steps", inclusion),
+            }
+        )
+    visits.sort(key=lambda v: v["visit_date"])
+    if len({v["visit_date"] for v in visits}) != len(visits):
+        raise _Invalid("two visits on the same date")
+    stop = obj.get("stop")
+    if stop is not None:
+        stop = {
+            "stop_date": _date(_get(stop, "date", "stop"), "stop.date", not_before=inclusion),
+            "reason": _choice(stop, "reason", "stop", _values(StopReason)),
+            "steps": _steps(stop.get("steps", []), "stop.steps", inclusion),
+        }
+    events = []
+    raw_events = obj.get("adverse_events", [])
+    if not isinstance(raw_events, list):
+        raise _Invalid("adverse_events must be a list")
+    for index, e in enumerate(raw_events):
+        where = f"adverse_events[{index}]"
+        term = _get(e, "term", where)
+        if term not in terms:
+            raise _Invalid(f"{where}.term {term!r} is not a known reaction term")
+        onset = _date(_get(e, "onset_date", where), f"{where}.onset_date", not_before=inclusion)
+        serious = _bool(e, "serious", where)
+        criteria = _choices(e, "criteria", where, _values(SeriousnessCriterion))
+        if serious and not criteria:
+            raise _Invalid(f"{where}: a serious case needs at least one seriousness criterion")
+        if not serious and criteria:
+            raise _Invalid(f"{where}: seriousness criteria given for a non-serious case")
+        received = (
+            _date(e["received_on"], f"{where}.received_on", not_before=onset)
+            if "received_on" in e
+            else onset
+        )
+        events.append(
+            {
+                "term": term,
+                "onset_date": onset,
+                "serious": serious,
+                "criteria": criteria,
+                "outcome": _choice(e, "outcome", where, _values(Outcome)),
+                "causality": _choice(e, "causality", where, _values(Causality)),
+                "action": _choice(e, "action", where, _values(ActionTaken)),
+                "received_on": received,
+            }
+        )
+    return _Line(number, prescriber, patient, visits, stop, events)
+
+
+def read(lines: Iterable[str], terms: set[str]) -> tuple[list[_Line], list[tuple[int, str]]]:
+    records, errors = [], []
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            records.append(validate(number, raw, terms))
+        except _Invalid as exc:
+            errors.append((number, str(exc)))
+    return records, errors
+
+
+def _dose_on(steps: list[tuple[date, int]], on: date) -> int | None:
+    dose = None
+    for start, value in steps:
+        if start <= on:
+            dose = value
+    return dose
+
+
+def import_cohort(lines: Iterable[str]) -> dict[str, int]:
+    """Validate everything, then write everything (one transaction); ImportFailed otherwise."""
+    terms = {t.code: t for t in ReactionTerm.objects.all()}
+    records, errors = read(lines, set(terms))
+    if errors:
+        raise ImportFailed(errors)
+    counts = {
+        "patients": 0,
+        "visits": 0,
+        "steps": 0,
+        "stops": 0,
+        "adverse_events": 0,
+        "prescribers_created": 0,
+    }
+    with transaction.atomic():
+        doctors = _prescribers(records, counts)
+        taken: set[str] = set()
+        for start in range(0, len(records), CHUNK):
+            _write(records[start : start + CHUNK], doctors, terms, taken, counts)
+    return counts
+
+
+def _prescribers(records: list[_Line], counts: dict[str, int]) -> dict[str, User]:
+    wanted: dict[str, dict[str, str]] = {}
+    for record in records:
+        wanted.setdefault(record.prescriber["rpps"], record.prescriber)
+    known = {
+        p.rpps: p.user
+        for p in PrescriberProfile.objects.filter(rpps__in=list(wanted)).select_related("user")
+    }
+    missing = [rpps for rpps in wanted if rpps not in known]
+    if missing:
+        unusable = make_password(None)
+        users = [
+            User(
+                email=f"rpps{rpps}@import.rtu-baclofene.fr",
+                role="prescriber",
+                status=User.Status.APPROVED,
+                is_active=True,
+                password=unusable,
+            )
+            for rpps in missing
+        ]
+        User.objects.bulk_create(users, batch_size=1000)
+        created = {u.email: u for u in User.objects.filter(email__in=[u.email for u in users])}
+        PrescriberProfile.objects.bulk_create(
+            [
+                PrescriberProfile(
+                    user=created[f"rpps{rpps}@import.rtu-baclofene.fr"],
+                    rpps=rpps,
+                    specialty=wanted[rpps]["specialty"],
+                    region=wanted[rpps]["region"],
+                )
+                for rpps in missing
+            ],
+            batch_size=1000,
+        )
+        for rpps in missing:
+            known[rpps] = created[f"rpps{rpps}@import.rtu-baclofene.fr"]
+        counts["prescribers_created"] += len(missing)
+    return known
+
+
+def _codes(count: int, taken: set[str]) -> list[str]:
+    codes: list[str] = []
+    while len(codes) < count:
+        batch = {generate_code() for _ in range(count - len(codes))} - taken
+        batch -= set(Patient.objects.filter(code__in=list(batch)).values_list("code", flat=True))
+        taken |= batch
+        codes += sorted(batch)
+    return codes
+
+
+def _write(
+    records: list[_Line],
+    doctors: dict[str, User],
+    terms: dict[str, ReactionTerm],
+    taken: set[str],
+    counts: dict[str, int],
+) -> None:
+    codes = _codes(len(records), taken)
+    patients, visit_rows, stop_rows, step_rows, event_rows = [], [], [], [], []
+    for record, code in zip(records, codes, strict=True):
+        p = record.patient
+        doctor = doctors[record.prescriber["rpps"]]
+        all_steps = sorted(s for v in record.visits for s in v["steps"])
+        if record.stop:
+            all_steps = sorted(all_steps + record.stop["steps"])
+        last_visit = record.visits[-1] if record.visits else None
+        patient = Patient(
+            code=code,
+            prescriber=doctor,
+            protocol_version=rules.protocol_in_force(p["inclusion_date"]).version,
+            last_visit_date=last_visit["visit_date"] if last_visit else None,
+            latest_dose_mg=None
+            if record.stop
+            else (all_steps[-1][1] if all_steps else (last_visit or {}).get("daily_dose_mg")),
+            in_titration=bool(last_visit and len(last_visit["steps"]) > 1 and not record.stop),
+            stopped_on=record.stop["stop_date"] if record.stop else None,
+            **p,
+        )
+        patients.append(patient)
+        for v in record.visits:
+            visit = Visit(
+                patient=patient,
+                is_inclusion=v["visit_date"] == p["inclusion_date"],
+                protocol_version=rules.protocol_in_force(v["visit_date"]).version,
+                created_by=doctor,
+                **{k: val for k, val in v.items() if k != "steps"},
+            )
+            visit_rows.append(visit)
+            step_rows += [
+                DoseStep(patient=patient, visit=visit, start_date=d, daily_dose_mg=dose)
+                for d, dose in v["steps"]
+            ]
+        if record.stop:
+            stop = StopOfTreatment(
+                patient=patient,
+                stop_date=record.stop["stop_date"],
+                reason=record.stop["reason"],
+                created_by=doctor,
+            )
+            stop_rows.append(stop)
+            step_rows += [
+                DoseStep(patient=patient, stop=stop, start_date=d, daily_dose_mg=dose)
+                for d, dose in record.stop["steps"]
+            ]
+        for e in record.events:
+            term = terms[e["term"]]
+            event_rows.append(
+                AdverseEvent(
+                    patient=patient,
+                    reported_by=doctor,
+                    onset_date=e["onset_date"],
+                    term=term,
+                    organ_class=term.organ_class,
+                    serious=e["serious"],
+                    seriousness_criteria=e["criteria"],
+                    outcome=e["outcome"],
+                    causality=e["causality"],
+                    action_taken=e["action"],
+                    dose_at_onset_mg=_dose_on(all_steps, e["onset_date"]),
+                    protocol_version=rules.protocol_in_force(e["onset_date"]).version,
+                    received_on=e["received_on"],
+                    due_on=e["received_on"] + timedelta(days=15 if e["serious"] else 90),
+                )
+            )
+    Patient.objects.bulk_create(patients, batch_size=1000)
+    for row in visit_rows:
+        row.patient = row.patient  # refresh the cached patient_id now that it has a pk
+    Visit.objects.bulk_create(visit_rows, batch_size=1000)
+    for row in stop_rows:
+        row.patient = row.patient
+    StopOfTreatment.objects.bulk_create(stop_rows, batch_size=1000)
+    for row in step_rows:
+        row.patient = row.patient
+        if row.visit is not None:
+            row.visit = row.visit
+        if row.stop is not None:
+            row.stop = row.stop
+    DoseStep.objects.bulk_create(step_rows, batch_size=2000)
+    for row in event_rows:
+        row.patient = row.patient
+    AdverseEvent.objects.bulk_create(event_rows, batch_size=1000)
+    counts["patients"] += len(patients)
+    counts["visits"] += len(visit_rows)
+    counts["steps"] += len(step_rows)
+    counts["stops"] += len(stop_rows)
+    counts["adverse_events"] += len(event_rows)

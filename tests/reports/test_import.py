@@ -1,0 +1,167 @@
+"""import_cohort: a valid file imports; any bad line rejects the whole file, each named."""
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import PrescriberProfile
+from patients.models import Patient
+from pharmacovigilance.models import AdverseEvent
+from prescriptions.models import DoseStep, StopOfTreatment, Visit
+from reports.statistics import cohort_summary
+from tests.reports.cohort import term
+
+pytestmark = pytest.mark.django_db
+
+RPPS = "10000000009"  # DESIGN.md's example (valid check digit)
+
+
+def line(**overrides):
+    record = {
+        "prescriber": {"rpps": RPPS, "specialty": "addiction", "region": "84"},
+        "patient": {
+            "sex": "M",
+            "birth_year": 1966,
+            "inclusion_date": "2014-04-02",
+            "indication": "reduction",
+            "treatment_status": "initiation",
+            "current_dose_mg": None,
+            "alcohol_g_per_day": 120,
+            "craving": 7,
+            "abstinent": False,
+            "precautions": [],
+            "failed_treatments": ["acamprosate"],
+        },
+        "visits": [
+            {
+                "visit_date": "2014-04-02",
+                "daily_dose_mg": 15,
+                "alcohol_g_per_day": 120,
+                "craving": 7,
+                "abstinent": False,
+                "second_opinion": False,
+                "collegial_opinion": False,
+                "multidisciplinary_care": False,
+                "steps": [["2014-04-02", 15], ["2014-04-05", 20]],
+            },
+            {
+                "visit_date": "2014-05-02",
+                "daily_dose_mg": 40,
+                "alcohol_g_per_day": 40,
+                "craving": 3,
+                "abstinent": False,
+                "steps": [["2014-05-02", 40]],
+            },
+        ],
+        "stop": None,
+        "adverse_events": [
+            {
+                "onset_date": "2014-05-10",
+                "term": "somnolence",
+                "serious": False,
+                "criteria": [],
+                "outcome": "recovered",
+                "causality": "possible",
+                "action": "dose_reduced",
+            }
+        ],
+    }
+    for key, value in overrides.items():
+        record[key] = value
+    return json.dumps(record)
+
+
+@pytest.fixture(autouse=True)
+def _terms(db):
+    term("somnolence")
+
+
+def test_valid_file_imports(tmp_path, capsys):
+    second = json.loads(line())
+    second["prescriber"]["rpps"] = "10000000017"
+    second["patient"]["treatment_status"] = "pretreated"
+    second["patient"]["current_dose_mg"] = 60
+    second["stop"] = {"date": "2014-06-01", "reason": "goal_reached"}
+    path = tmp_path / "cohort.jsonl"
+    path.write_text(line() + "\n\n" + json.dumps(second) + "\n")
+    call_command("import_cohort", str(path))
+    assert "Imported 2 patients" in capsys.readouterr().out
+    assert Patient.objects.count() == 2
+    assert PrescriberProfile.objects.count() == 2
+    assert Visit.objects.count() == 4 and DoseStep.objects.count() == 6
+    assert StopOfTreatment.objects.count() == 1 and AdverseEvent.objects.count() == 2
+    first = Patient.objects.get(treatment_status="initiation")
+    assert (first.latest_dose_mg, str(first.last_visit_date), first.stopped_on) == (
+        40,
+        "2014-05-02",
+        None,
+    )
+    assert Visit.objects.get(patient=first, visit_date=first.inclusion_date).is_inclusion
+    event = AdverseEvent.objects.filter(patient=first).get()
+    assert (event.dose_at_onset_mg, event.organ_class, (event.due_on - event.received_on).days) == (
+        40,
+        "nervous_system",
+        90,
+    )
+    stopped = Patient.objects.get(treatment_status="pretreated")
+    assert stopped.latest_dose_mg is None and str(stopped.stopped_on) == "2014-06-01"
+    summary = cohort_summary()
+    assert summary["followed_up"] == 2 and summary["stopped"] == 1
+    # The 15 -> 40 jump of the legacy data is not an error: it shows as a finding.
+    assert summary["protocol_findings"][0]["findings"]["STEP_TOO_LARGE"] == 2
+
+
+def test_three_bad_lines_import_nothing_and_are_named(tmp_path, capsys):
+    bad_date = json.loads(line())
+    bad_date["visits"][1]["visit_date"] = "2014-02-30"
+    bad_term = json.loads(line())
+    bad_term["adverse_events"][0]["term"] = "unicorn_syndrome"
+    path = tmp_path / "cohort.jsonl"
+    path.write_text(
+        "\n".join(
+            [
+                line(),
+                json.dumps(bad_date),
+                line(),
+                "{not json",
+                json.dumps(bad_term),
+                line(),
+            ]
+        )
+        + "\n"
+    )
+    with pytest.raises(CommandError) as failure:
+        call_command("import_cohort", str(path))
+    assert failure.value.returncode == 1
+    err = capsys.readouterr().err
+    assert "line 2: visits[1].visit_date must be a date" in err
+    assert "line 4: not valid JSON" in err
+    assert "line 5: adverse_events[0].term 'unicorn_syndrome'" in err
+    assert "line 1:" not in err and "line 3:" not in err and "line 6:" not in err
+    assert Patient.objects.count() == 0
+    assert PrescriberProfile.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda r: r["prescriber"].update(rpps="10000000000"), "not a valid RPPS number"),
+        (lambda r: r["patient"].update(craving=11), "between 0 and 10"),
+        (lambda r: r["patient"].update(sex="X"), "patient.sex 'X'"),
+        (lambda r: r["patient"].update(inclusion_date="2013-12-31"), "is before 2014-03-14"),
+        (lambda r: r["visits"][0]["steps"].append(["2014-04-09", 17]), "multiple of 5"),
+        (lambda r: r["visits"][1].update(visit_date="2014-03-20"), "is before 2014-04-02"),
+        (lambda r: r["adverse_events"][0].update(serious=True), "needs at least one"),
+        (lambda r: r.update(stop={"date": "2014-06-01", "reason": "bored"}), "stop.reason"),
+    ],
+)
+def test_each_rule_names_its_reason(tmp_path, capsys, change, reason):
+    record = json.loads(line())
+    change(record)
+    path = tmp_path / "cohort.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    with pytest.raises(CommandError):
+        call_command("import_cohort", str(path))
+    assert reason in capsys.readouterr().err
+    assert Patient.objects.count() == 0
