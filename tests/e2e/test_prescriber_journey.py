@@ -4,12 +4,20 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from patients.models import Patient
 from prescriptions.models import DoseStep, StopOfTreatment, Visit
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.e2e
+
+
+def settle(page) -> None:
+    """Leave the button just clicked, and let Bootstrap's colour transitions end before axe."""
+    page.mouse.move(0, 0)
+    page.locator("main h1").click()
+    page.wait_for_timeout(400)
 
 
 def test_prescriber_includes_titrates_follows_up_and_stops(portal, alice):
@@ -55,9 +63,7 @@ def test_prescriber_includes_titrates_follows_up_and_stops(portal, alice):
     page.check("input[name=abstinent][value=no]")
     page.fill("input[name=target_dose_mg]", "40")
     page.get_by_role("button", name="Planifier la titration").click()
-    page.wait_for_function(
-        "document.querySelector('input[name=\"steps-0-start_date\"]')?.value !== ''"
-    )
+    expect(page.locator("input[name='steps-0-start_date']")).not_to_have_value("")
     page.locator("#findings td", has_text="conforme").first.wait_for()
     page.wait_for_timeout(500)  # let the live check of the filled rows land
     assert "Refusé" not in page.locator("#findings").inner_text()
@@ -65,6 +71,7 @@ def test_prescriber_includes_titrates_follows_up_and_stops(portal, alice):
     page.fill("input[name='steps-0-daily_dose_mg']", "45")
     page.locator("input[name='steps-0-daily_dose_mg']").dispatch_event("change")
     page.locator("#findings", has_text="Avertissement").wait_for()
+    settle(page)
     p.check("visit-form-live-warning")
     page.fill("input[name='steps-0-daily_dose_mg']", "20")
     page.locator("input[name='steps-0-daily_dose_mg']").dispatch_event("change")
@@ -98,10 +105,9 @@ def test_prescriber_includes_titrates_follows_up_and_stops(portal, alice):
     page.wait_for_load_state()
     page.fill("input[name=taper_start]", today.isoformat())
     page.get_by_role("button", name="Planifier la diminution").click()
-    page.wait_for_function(
-        "document.querySelector('input[name=\"taper-0-start_date\"]')?.value !== ''"
-    )
+    expect(page.locator("input[name='taper-0-start_date']")).not_to_have_value("")
     page.select_option("select[name=reason]", "goal_reached")
+    settle(page)
     p.check("stop-form-planned")
     with page.expect_navigation():
         page.get_by_role("button", name="Enregistrer l'arrêt").click()
