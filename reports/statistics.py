@@ -17,14 +17,10 @@ from django.db import connection
 from django.db.models import (
     Count,
     Exists,
-    F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
 )
-from django.db.models.functions import ExtractYear
 
 from patients.models import Patient
 from pharmacovigilance.models import AdverseEvent
@@ -79,102 +75,119 @@ def _upto(field: str, date_to: date | None) -> dict[str, date]:
     return {} if date_to is None else {f"{field}__lte": date_to}
 
 
+def _cohort_where(date_from: date | None, date_to: date | None) -> tuple[str, list[Any]]:
+    where, params = ["1 = 1"], []
+    if date_from is not None:
+        where.append("p.inclusion_date >= %s")
+        params.append(date_from)
+    if date_to is not None:
+        where.append("p.inclusion_date <= %s")
+        params.append(date_to)
+    return " AND ".join(where), params
+
+
 def _patient_row(date_from: date | None, date_to: date | None) -> dict[str, Any]:
-    """Query 1: every per-patient figure in one aggregate over the cohort."""
-    follow_ups = Visit.objects.filter(
-        patient=OuterRef("pk"),
-        visit_date__gt=OuterRef("inclusion_date"),
-        **_upto("visit_date", date_to),
-    )
-    last = follow_ups.order_by("-visit_date", "-pk")
-    stops = StopOfTreatment.objects.filter(patient=OuterRef("pk"), **_upto("stop_date", date_to))
-    events = AdverseEvent.objects.filter(patient=OuterRef("pk"), **_upto("onset_date", date_to))
-    related = events.filter(causality__in=POSSIBLY_RELATED)
-    highest = (
-        DoseStep.objects.filter(patient=OuterRef("pk"), **_upto("start_date", date_to))
-        .order_by("-daily_dose_mg")
-        .values("daily_dose_mg")[:1]
-    )
-    qs = (
-        cohort(date_from, date_to)
-        .annotate(
-            followed=Exists(follow_ups),
-            last_alcohol=Subquery(
-                last.values("alcohol_g_per_day")[:1], output_field=IntegerField()
-            ),
-            last_craving=Subquery(last.values("craving")[:1], output_field=IntegerField()),
-            last_abstinent=Subquery(last.values("abstinent")[:1]),
-            has_stop=Exists(stops),
-            ae_any=Exists(events),
-            ae_related=Exists(related),
-            ae_serious=Exists(events.filter(serious=True)),
-            ae_serious_related=Exists(related.filter(serious=True)),
-            highest_dose=Subquery(highest, output_field=IntegerField()),
-        )
-        .values(
-            "sex",
-            "treatment_status",
-            "indication",
-            "abstinent",
-            "craving",
-            "alcohol_g_per_day",
-            "followed",
-            "last_alcohol",
-            "last_craving",
-            "last_abstinent",
-            "has_stop",
-            "ae_any",
-            "ae_related",
-            "ae_serious",
-            "ae_serious_related",
-            "highest_dose",
-            age=ExtractYear("inclusion_date") - F("birth_year"),
-        )
-    )
-    inner_sql, inner_params = qs.query.sql_with_params()
+    """Query 1: every per-patient figure in one aggregate over the cohort.
+
+    Per patient: the id of the last follow-up visit (one correlated probe of the
+    (patient, visit_date) index), joined back by primary key for its values; stops, adverse
+    events and the highest dose come from per-patient GROUP BYs restricted to the cohort and
+    joined on patient_id. The outer SELECT is conditional sums, portable to SQLite.
+    """
+    patient, visit = Patient._meta.db_table, Visit._meta.db_table
+    stop, event = StopOfTreatment._meta.db_table, AdverseEvent._meta.db_table
+    step = DoseStep._meta.db_table
+    cohort_sql, cohort_params = _cohort_where(date_from, date_to)
+    upto = (lambda column: f" AND {column} <= %s") if date_to is not None else (lambda c: "")
+    upto_params = [date_to] if date_to is not None else []
+    related = ", ".join(f"'{c}'" for c in POSSIBLY_RELATED)
+    true = "TRUE" if connection.vendor == "postgresql" else "1"
 
     def count(condition: str) -> str:
         return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
 
-    followed = "followed"
+    followed = "c.last_id IS NOT NULL"
     columns: dict[str, str] = {
         "patients": "COUNT(*)",
-        "men": count("sex = 'M'"),
-        "mean_age": "AVG(1.0 * age)",
-        "initiation": count("treatment_status = 'initiation'"),
+        "men": count("c.sex = 'M'"),
+        "mean_age": "AVG(1.0 * c.age)",
+        "initiation": count("c.treatment_status = 'initiation'"),
         "initiation_reduction": count(
-            "treatment_status = 'initiation' AND indication = 'reduction'"
+            "c.treatment_status = 'initiation' AND c.indication = 'reduction'"
         ),
         "followed": count(followed),
-        "stopped": count(f"{followed} AND has_stop"),
-        "ae_any": count(f"{followed} AND ae_any"),
-        "ae_related": count(f"{followed} AND ae_related"),
-        "ae_serious": count(f"{followed} AND ae_serious"),
-        "ae_serious_related": count(f"{followed} AND ae_serious_related"),
-        "with_steps": count("highest_dose IS NOT NULL"),
+        "stopped": count(f"{followed} AND st.patient_id IS NOT NULL"),
+        "ae_any": count(f"{followed} AND ae.patient_id IS NOT NULL"),
+        "ae_related": count(f"{followed} AND ae.related = 1"),
+        "ae_serious": count(f"{followed} AND ae.serious = 1"),
+        "ae_serious_related": count(f"{followed} AND ae.serious_related = 1"),
+        "with_steps": count("hd.highest IS NOT NULL"),
     }
     for group in GROUPS:
-        in_group = f"{followed} AND treatment_status = '{group}'"
+        in_group = f"{followed} AND c.treatment_status = '{group}'"
         columns[f"{group}_followed"] = count(in_group)
         columns[f"{group}_change"] = (
-            f"AVG(CASE WHEN {in_group} THEN 1.0 * (last_alcohol - alcohol_g_per_day) END)"
+            f"AVG(CASE WHEN {in_group} THEN 1.0 * (lv.alcohol_g_per_day - c.alcohol_g_per_day) END)"
         )
-        columns[f"{group}_abstinent_inclusion"] = count(f"{in_group} AND abstinent")
-        columns[f"{group}_abstinent_last"] = count(f"{in_group} AND last_abstinent")
-        columns[f"{group}_craving_improved"] = count(f"{in_group} AND last_craving < craving")
+        columns[f"{group}_abstinent_inclusion"] = count(f"{in_group} AND c.abstinent = {true}")
+        columns[f"{group}_abstinent_last"] = count(f"{in_group} AND lv.abstinent = {true}")
+        columns[f"{group}_craving_improved"] = count(f"{in_group} AND lv.craving < c.craving")
     for label, low, high in DOSE_BANDS:
-        band = f"highest_dose >= {int(low)}"
+        band = f"hd.highest >= {int(low)}"
         if high is not None:
-            band += f" AND highest_dose <= {int(high)}"
+            band += f" AND hd.highest <= {int(high)}"
         columns[f"band_{label}"] = count(band)
     select = ", ".join(f"{expression} AS c{i}" for i, expression in enumerate(columns.values()))
+    if connection.vendor == "postgresql":
+        age = "CAST(EXTRACT(YEAR FROM p.inclusion_date) AS INTEGER) - p.birth_year"
+    else:
+        age = "CAST(strftime('%%Y', p.inclusion_date) AS INTEGER) - p.birth_year"
+    # An optimisation fence: PostgreSQL would otherwise inline the subquery and run the
+    # last-visit probe once per use in the SELECT list instead of once per patient.
+    fence = "OFFSET 0" if connection.vendor == "postgresql" else "LIMIT -1 OFFSET 0"
+    # Only identifiers and literals written in this module; every value is a parameter.
+    sql = f"""
+        SELECT {select}
+        FROM (
+            SELECT p.id, p.sex, p.treatment_status, p.indication, p.abstinent, p.craving,
+                   p.alcohol_g_per_day, {age} AS age,
+                   (SELECT v.id FROM {visit} v
+                     WHERE v.patient_id = p.id AND v.visit_date > p.inclusion_date
+                           {upto("v.visit_date")}
+                     ORDER BY v.visit_date DESC, v.id DESC LIMIT 1) AS last_id
+            FROM {patient} p WHERE {cohort_sql}
+            {fence}
+        ) c
+        LEFT JOIN {visit} lv ON lv.id = c.last_id
+        LEFT JOIN (
+            SELECT s.patient_id FROM {stop} s JOIN {patient} p ON p.id = s.patient_id
+            WHERE {cohort_sql}{upto("s.stop_date")} GROUP BY s.patient_id
+        ) st ON st.patient_id = c.id
+        LEFT JOIN (
+            SELECT e.patient_id,
+                   MAX(CASE WHEN e.causality IN ({related}) THEN 1 ELSE 0 END) AS related,
+                   MAX(CASE WHEN e.serious = {true} THEN 1 ELSE 0 END) AS serious,
+                   MAX(CASE WHEN e.serious = {true} AND e.causality IN ({related})
+                            THEN 1 ELSE 0 END) AS serious_related
+            FROM {event} e JOIN {patient} p ON p.id = e.patient_id
+            WHERE {cohort_sql}{upto("e.onset_date")} GROUP BY e.patient_id
+        ) ae ON ae.patient_id = c.id
+        LEFT JOIN (
+            SELECT d.patient_id, MAX(d.daily_dose_mg) AS highest
+            FROM {step} d JOIN {patient} p ON p.id = d.patient_id
+            WHERE {cohort_sql}{upto("d.start_date")} GROUP BY d.patient_id
+        ) hd ON hd.patient_id = c.id
+    """  # noqa: S608
+    params = upto_params + cohort_params + (cohort_params + upto_params) * 3
     with connection.cursor() as cursor:
-        # Only identifiers and literals written in this module; every value is a parameter.
-        sql = f"SELECT {select} FROM ({inner_sql}) cohort_patients"  # noqa: S608
-        cursor.execute(sql, inner_params)
+        cursor.execute(sql, params)
         values = cursor.fetchone()
     return {
-        name: (value if name.endswith(("_change", "mean_age")) else int(value or 0))
+        name: (
+            (None if value is None else float(value))
+            if name.endswith(("_change", "mean_age"))
+            else int(value or 0)
+        )
         for name, value in zip(columns, values, strict=True)
     }
 
