@@ -81,8 +81,14 @@ class CorrectionForm(VisitForm):
 
 
 class StepForm(forms.Form):
-    start_date = forms.DateField(label=_("From"), required=False, widget=DateInput)
-    daily_dose_mg = forms.IntegerField(label=_("Daily dose (mg/day)"), required=False)
+    start_date = forms.DateField(
+        label=_("From"), required=False, widget=DateInput(attrs={"class": "form-control"})
+    )
+    daily_dose_mg = forms.IntegerField(
+        label=_("Daily dose (mg/day)"),
+        required=False,
+        widget=forms.NumberInput(attrs={"class": "form-control", "step": 5, "min": 5}),
+    )
 
     def clean(self):
         data = super().clean()
@@ -93,7 +99,6 @@ class StepForm(forms.Form):
         return data
 
 
-StepFormSet = forms.formset_factory(StepForm, extra=0, max_num=60, validate_max=True)
 MIN_STEP_ROWS = 6
 
 
