@@ -180,8 +180,13 @@ class Portal:
 
 
 @pytest.fixture
-def portal(browser, axe, live_server, transactional_db, request) -> Iterator:
-    """Factory of Portal sessions, closed at the end of the test."""
+def portal(
+    browser, axe, live_server, django_db_serialized_rollback, transactional_db, request
+) -> Iterator:
+    """Factory of Portal sessions, closed at the end of the test.
+
+    Serialized rollback: the flush after a transactional test would otherwise wipe the rows the
+    data migrations seed (reaction terms, CRPV directory) for every later test."""
     cache.clear()  # TOTP codes are single-use per period (allauth keeps them in the cache)
     opened: list[Portal] = []
 
