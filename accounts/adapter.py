@@ -1,6 +1,6 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from rtuportal.choices import Role
 
@@ -40,6 +40,9 @@ class AccountAdapter(DefaultAccountAdapter):
         return super().is_reauthentication_required(app=app, **kwargs)
 
     def respond_user_inactive(self, request: HttpRequest, user) -> HttpResponse:
+        if request.resolver_match and request.resolver_match.view_name == "accounts:signup":
+            # A new sign-up: the same page as for an address already known (no enumeration).
+            return redirect("accounts:signup_received")
         return render(request, "account/account_inactive.html", {"inactive_user": user})
 
 

@@ -128,3 +128,26 @@ def notify_admins_of_signup(account: User) -> None:
             send_mail(translation.gettext("New prescriber account to approve"), body, None, admins)
 
     transaction.on_commit(send)
+
+
+def notify_duplicate_signup(*, email: str, rpps: str) -> None:
+    """Someone signed up with an address or RPPS number already registered: tell the holders.
+
+    The sign-up page itself answers as for a new registration, so it never reveals who is
+    enrolled in the RTU.
+    """
+    holders = set(
+        User.objects.filter(email__iexact=email.strip()).values_list("email", flat=True)
+    ) | set(
+        PrescriberProfile.objects.filter(rpps=rpps.strip()).values_list("user__email", flat=True)
+    )
+    for address in holders:
+
+        def send(address: str = address) -> None:
+            with translation.override("fr"):
+                body = render_to_string(
+                    "accounts/email/duplicate_signup.txt", {"site_url": settings.RTU_SITE_URL}
+                )
+                send_mail(translation.gettext("Your RTU account"), body, None, [address])
+
+        transaction.on_commit(send)

@@ -6,6 +6,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("signup/received/", views.signup_received, name="signup_received"),
     path(
         "pending/",
         include(

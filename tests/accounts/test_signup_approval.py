@@ -5,6 +5,7 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.models import PrescriberProfile, User
+from accounts.validators import rpps_with_check_digit
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +29,7 @@ def test_signup_creates_a_pending_prescriber_who_is_told_to_wait(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/accounts/signup/", SIGNUP, follow=True)
     assert response.status_code == 200
+    assert response.redirect_chain == [("/accounts/signup/received/", 302)]
     user = User.objects.get(email="new.doctor@example.fr")
     assert (user.role, user.status, user.is_active) == ("prescriber", "pending", False)
     profile = PrescriberProfile.objects.get(user=user)
@@ -124,11 +126,35 @@ def test_signup_refuses_a_weak_password_and_writes_nothing(client):
     assert not User.objects.exists()
 
 
-def test_signup_with_an_already_registered_rpps_is_refused(client, alice):
-    taken = alice.prescriber_profile.rpps
-    response = client.post("/accounts/signup/", {**SIGNUP, "rpps": taken})
-    assert "rpps" in response.context["form"].errors
-    assert User.objects.count() == 1
+def test_signup_with_a_registered_rpps_or_address_creates_nothing_and_reveals_nothing(
+    client, alice, django_capture_on_commit_callbacks
+):
+    new = client.post(
+        "/accounts/signup/",
+        {**SIGNUP, "email": "x1@example.fr", "rpps": rpps_with_check_digit("1077777777")},
+    )
+    assert new.status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        by_rpps = client.post(
+            "/accounts/signup/", {**SIGNUP, "rpps": alice.prescriber_profile.rpps}
+        )
+        by_email = client.post(
+            "/accounts/signup/",
+            {**SIGNUP, "email": alice.email.upper(), "rpps": rpps_with_check_digit("1088888888")},
+        )
+    assert by_rpps["Location"] == by_email["Location"] == new["Location"]
+    assert User.objects.filter(email__in=[SIGNUP["email"], "x1@example.fr"]).count() == 1
+    assert User.objects.filter(email__iexact=alice.email).count() == 1
+    # alice is told that someone tried to register with her identifiers.
+    assert [m.to for m in mail.outbox] == [[alice.email], [alice.email]]  # one per attempt
+
+
+def test_duplicate_address_with_another_error_shows_only_the_other_error(client, alice):
+    response = client.post(
+        "/accounts/signup/", {**SIGNUP, "email": alice.email, "password1": "1", "password2": "1"}
+    )
+    form = response.context["form"]
+    assert "email" not in form.errors and "password1" in form.errors
 
 
 def test_password_reset_sends_a_link_and_answers_the_same_for_unknown_addresses(client, alice):

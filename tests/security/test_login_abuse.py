@@ -88,11 +88,6 @@ SIGNUP = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="accounts (foundation): sign-up says 'address already used' / 'RPPS already "
-    "registered', which tells anyone that a doctor is enrolled in the baclofen RTU",
-)
 def test_sign_up_reads_the_same_for_a_known_and_an_unknown_address(client, alice):
     from accounts.validators import rpps_with_check_digit
 
