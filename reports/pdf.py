@@ -26,6 +26,7 @@ def report_context(summary: dict[str, Any], *, generated_at: datetime) -> dict[s
         "charts": presentation.charts(summary),
         "findings": presentation.findings_table(summary),
         "generated_at": timezone.localtime(generated_at),
+        "patients_display": presentation.number(summary["patients"], 0),
         "period_from": _day(summary["period"]["from"]),
         "period_to": _day(summary["period"]["to"]),
     }
