@@ -31,10 +31,10 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 
 messages: $(STAMP)
-	$(PY) manage.py makemessages -l fr -l en --ignore '.venv/*' --ignore 'patients/*' \
-	  --ignore 'prescriptions/*' --ignore 'pharmacovigilance/*' --ignore 'reports/*' --ignore 'tests/*'
-	for app in patients prescriptions pharmacovigilance reports; do \
-	  (cd $$app && ../$(PY) ../manage.py makemessages -l fr -l en); done
+	# One run from the root: strings of an app that has a locale/ folder go to that folder,
+	# the rest (templates/, rtuportal/, accounts/) to the root locale/.
+	$(PY) manage.py makemessages -l fr -l en --ignore '.venv/*' --ignore 'tests/*' \
+	  --ignore 'bench/*' --ignore 'staticfiles/*' --ignore 'ops/*'
 	$(PY) manage.py compilemessages --ignore '.venv'
 
 test: $(STAMP)
