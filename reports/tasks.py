@@ -143,3 +143,25 @@ def build_previous_month_report() -> int | None:
         subject = translation.gettext("RTU baclofen: cohort report of the previous month")
     send_mail(subject, body, None, [settings.RTU_AGENCY_EMAIL])
     return report.pk
+
+
+@shared_task(ignore_result=True, soft_time_limit=60, time_limit=90)
+def requeue_stale_reports() -> int:
+    """Send again the reports whose worker died, without waiting for the broker's redelivery.
+
+    A report left `running` past STALE_AFTER (its worker was killed) or left `pending` for as
+    long (its message was lost) is sent to the queue again; the claim makes it built once.
+    """
+    from rtuportal.outbox import enqueue
+
+    cutoff = timezone.now() - STALE_AFTER
+    stale = list(
+        CohortReport.objects.filter(
+            Q(status=CohortReport.Status.RUNNING, started_at__lt=cutoff)
+            | Q(status=CohortReport.Status.PENDING, created_at__lt=cutoff)
+        ).values_list("pk", flat=True)[:100]
+    )
+    with transaction.atomic():
+        for report_id in stale:
+            enqueue("reports.tasks.build_report", report_id)
+    return len(stale)

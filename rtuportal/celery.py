@@ -15,6 +15,10 @@ app.conf.beat_schedule = {
         "task": "reports.tasks.build_previous_month_report",
         "schedule": crontab(minute=0, hour=6, day_of_month=1),
     },
+    "requeue-stale-reports": {
+        "task": "reports.tasks.requeue_stale_reports",
+        "schedule": 300.0,
+    },
     "sweep-outbox": {
         "task": "rtuportal.tasks.sweep_outbox",
         "schedule": 60.0,

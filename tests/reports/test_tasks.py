@@ -132,3 +132,23 @@ def test_real_worker_builds_the_report(agency):
         time.sleep(0.5)
     assert report.status == "done", report.error
     assert report.worker and report.worker != "inline"
+
+
+def test_beat_requeues_reports_whose_worker_died(agency, django_capture_on_commit_callbacks):
+    build()
+    dead = CohortReport.objects.create(
+        requested_by=agency,
+        status="running",
+        started_at=timezone.now() - tasks.STALE_AFTER - timedelta(seconds=1),
+    )
+    alive = CohortReport.objects.create(
+        requested_by=agency, status="running", started_at=timezone.now()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.requeue_stale_reports() == 1
+    dead.refresh_from_db()
+    alive.refresh_from_db()
+    assert (dead.status, dead.attempts) == ("done", 1)
+    assert alive.status == "running"
+    # Nothing stale any more: a second beat run sends nothing.
+    assert tasks.requeue_stale_reports() == 0
