@@ -119,7 +119,7 @@ def test_previous_month_bounds():
 
 
 @pytest.mark.services
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_real_worker_builds_the_report(agency):
     require_service("Redis and a Celery worker", not settings.CELERY_TASK_ALWAYS_EAGER)
     build()

@@ -66,6 +66,8 @@ MATRIX: dict[str, Entry] = {
     "i18n/setlang/": Entry(fixed("/i18n/setlang/"),                     HOME,  HOME,  HOME,  HOME,  HOME),
     # --- accounts (portal) ---
     "accounts/signup/": Entry(fixed("/accounts/signup/"),               200,   HOME,  HOME,  HOME,  HOME),
+    "accounts/signup/received/": Entry(
+        fixed("/accounts/signup/received/"),                            200,   200,   200,   200,   200),
     "accounts/pending/": Entry(fixed("/accounts/pending/"),             LOGIN, 403,   403,   403,   200),
     "accounts/pending/<int:pk>/approve/": Entry(
         lambda w: f"/accounts/pending/{w.pending.pk}/approve/",         LOGIN, 403,   403,   403,   405),
