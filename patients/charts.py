@@ -102,9 +102,10 @@ def dose_chart(steps: Sequence[tuple[date, int]], *, today: date) -> SafeString:
         f'<polyline points="{" ".join(points)}" fill="none" stroke="#0d6efd" stroke-width="2"/>'
     )
     for on, dose in steps:
+        tip = _("%(date)s: %(dose)s mg/day") % {"date": on.strftime("%d/%m/%Y"), "dose": dose}
         body.append(
             f'<circle cx="{x(on)}" cy="{y(dose)}" r="2.5" fill="#0d6efd">'
-            f"<title>{on.strftime('%d/%m/%Y')}: {dose} mg/j</title></circle>"
+            f"<title>{tip}</title></circle>"
         )
     body.extend(_date_ticks(first, last, x))
     return _frame(title, body)

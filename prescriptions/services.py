@@ -277,7 +277,12 @@ def _lock(patient: Patient) -> Patient:
 
 
 def _steps_text(steps: Sequence[tuple[date, int]]) -> str:
-    return ", ".join(f"{_fmt(on)} {dose} mg/j" for on, dose in steps) or "-"
+    return (
+        ", ".join(
+            _("%(date)s %(dose)s mg/day") % {"date": _fmt(on), "dose": dose} for on, dose in steps
+        )
+        or "-"
+    )
 
 
 @transaction.atomic
