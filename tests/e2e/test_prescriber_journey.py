@@ -57,6 +57,7 @@ WORDS = {
         "record_stop": "Enregistrer l'arrêt",
         "stopped": "Arrêté le",
         "stopped_reason": "Effet indésirable",
+        "foreign_unit": "mg/day",
     },
     "en": {
         "include": "Include a patient",
@@ -77,6 +78,7 @@ WORDS = {
         "record_stop": "Record the stop",
         "stopped": "Stopped on",
         "stopped_reason": "Adverse event",
+        "foreign_unit": "mg/j",
     },
 }
 
@@ -291,4 +293,6 @@ def test_prescriber_includes_titrates_reports_a_serious_event_and_stops(portal, 
     expect(events).to_contain_text(words["convulsion"])
     assert page.locator(".chart svg polyline").count() >= 2
     assert page.get_by_role("link", name=words["record_visit"]).count() == 0
+    # Nothing in the other language, not even the change history or the chart's tooltips.
+    assert words["foreign_unit"] not in page.content()
     p.check("patient-page-stopped")
