@@ -140,3 +140,30 @@ def _celery_in_process():
     app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and (
+        marker.kwargs.get("transaction") or (marker.args and marker.args[0])
+    ):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests start with the rows the data migrations seed (reaction terms, CRPV
+    directory), even after an earlier transactional test flushed them.
+
+    Serialized rollback is not enough on its own: once Playwright's event loop has run in this
+    process, Django resolves `connection` in another context than the one holding the snapshot,
+    so later tests are not restored. The seed is idempotent (get_or_create)."""
+    if not _is_transactional(request):
+        return
+    request.getfixturevalue("transactional_db")
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("pharmacovigilance.migrations.0003_seed_vocabulary_and_crpv").seed(apps, None)

@@ -199,3 +199,13 @@ def portal(
     yield open_portal
     for session in opened:
         session.close()
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Every browser test is transactional with serialized rollback, whatever the order its
+    fixtures are set up in: the live server's thread must see committed rows, and the rows the
+    data migrations seed (reaction terms, CRPV directory) must be back for the next test."""
+    marker = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+    for item in items:
+        if "tests/e2e/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(marker)
