@@ -94,7 +94,7 @@ def _cohort(prescriber, patients: int, visits: int, steps: int):
 def test_list_query_count_is_fixed(alice, alice_client, frozen, django_assert_num_queries, size):
     _cohort(alice, size, 1, 1)
     # 1 session, 2 user, 3 count for the paginator, 4 the page of patients,
-    # 5-7 the session saved on every request (savepoint, update, release).
+    # 5-7 the session touched (first request of the minute: savepoint, update, release).
     with django_assert_num_queries(7):
         assert alice_client.get("/patients/").status_code == 200
 
@@ -106,7 +106,7 @@ def test_patient_page_query_count_is_fixed(alice, alice_client, django_assert_nu
         patient = Patient.objects.get()
         # 1 session, 2 user, 3 patient, 4 visits, 5 steps, 6 stops, 7 adverse events,
         # 8-10 history of the patient, its visits and its stops (with their users),
-        # 11-13 the session saved on every request (savepoint, update, release).
+        # 11-13 the session touched (first request of the minute: savepoint, update, release).
         with django_assert_num_queries(13):
             response = alice_client.get(reverse("patients:detail", args=[patient.code]))
         assert response.status_code == 200
@@ -155,7 +155,7 @@ def test_dashboard_query_count_is_fixed(alice, alice_client, django_assert_num_q
         alice_client.force_login(alice)
         # 1 session, 2 user, 3 overdue visits, 4 patients above the watch threshold,
         # 5 patients above the cap, 6 opinions recorded for them (taper proposals),
-        # 7 the counts, 8-10 the session saved on every request.
+        # 7 the counts, 8-10 the session touched (first request of the minute).
         with django_assert_num_queries(10):
             response = alice_client.get("/")
         assert len(response.context["proposals"]) == min(size, 20)  # the 20 highest doses

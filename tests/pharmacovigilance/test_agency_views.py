@@ -88,7 +88,7 @@ def test_list_query_count_is_pinned(agency_client, cases, django_assert_num_quer
     # 1 session, 2 user, 3 TOTP device (second-factor middleware), 4 terms of the filter form,
     # 5 agency profile (CRPV scope), 6 paginator count, 7 counts aggregate, 8 dose band × organ
     # class, 9 dose band totals, 10 page of cases with patient, term, CRPV and prescriber profile,
-    # 11-13 session save in a savepoint (SESSION_SAVE_EVERY_REQUEST)
+    # 11-13 session touch in a savepoint (first request of the minute: IdleSessionMiddleware)
     with django_assert_num_queries(13):
         agency_client.get(LIST)
 
@@ -129,7 +129,7 @@ def test_bob_cannot_read_alices_case(bob_client, cases):
 def test_case_page_query_count(alice_client, cases, django_assert_num_queries):
     url = reverse("pharmacovigilance:detail", args=[cases["serious"].pk])
     # 1 session, 2 user, 3 case with patient, term, CRPV and reporter, 4 follow-ups,
-    # 5-7 session save in a savepoint
+    # 5-7 session touch in a savepoint (first request of the minute)
     with django_assert_num_queries(7):
         alice_client.get(url)
 
