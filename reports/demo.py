@@ -3,35 +3,43 @@
 Deterministic for a given seed. Shares that the summary publishes are drawn as exact quotas
 (rng.sample of round(p * n) patients within each group) rather than coin flips, so that the
 report of the default cohort lands on the published figures and not merely near them; means
-are calibrated by rescaling the drinkers' last consumption. Rows go in with bulk_create in
-chunks, with the denormalised patient columns filled as the services fill them.
+are calibrated by rescaling the drinkers' last consumption. Rows are generated as plain tuples
+and go in by chunks through reports.bulk (COPY on PostgreSQL, executemany on SQLite), with the
+denormalised patient columns filled as the services fill them, each visit's daily dose split
+into intakes, and each case routed to its prescriber's CRPV and notified within its deadline.
 """
 
 from __future__ import annotations
 
+import json
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import PrescriberProfile, User
 from accounts.services import account_create
 from accounts.validators import rpps_with_check_digit
 from patients.codes import ALPHABET
 from patients.models import Patient
-from pharmacovigilance.models import AdverseEvent, ReactionTerm
+from pharmacovigilance.models import AdverseEvent, CRPVRegion, ReactionTerm
 from prescriptions import rules
 from prescriptions.models import DoseStep, StopOfTreatment, Visit
+from reports import bulk
 from rtuportal.choices import Region
 
 DEFAULT_PATIENTS = 5928
 DEFAULT_PRESCRIBERS = 679
 DEFAULT_SEED = 2014
 CHUNK = 2000
+CHUNK_POSTGRESQL = 10000
+# Patients of the 2014 cohort left to the demo prescriber (the others go to other prescribers).
+DEMO_HISTORICAL_PATIENTS = 5
 
 FIRST_INCLUSION = date(2014, 3, 14)
 LAST_INCLUSION = date(2015, 3, 31)
@@ -171,12 +179,19 @@ def _round5(value: float, low: int, high: int) -> int:
 
 @dataclass
 class _Plan:
-    """One patient before insertion: the Patient row and what hangs off it."""
+    """One patient before insertion, as plain rows (no model instance: 300,000 of them).
 
-    patient: Patient
-    visits: list[tuple[Visit, list[tuple[date, int]]]] = field(default_factory=list)
-    stop: tuple[StopOfTreatment, list[tuple[date, int]]] | None = None
-    event: AdverseEvent | None = None
+    `patient` lacks the id; each visit row lacks (id, patient_id) and comes with the steps it
+    planned; the stop is (stop_date, reason, taper steps); the event row lacks patient_id.
+    """
+
+    patient: tuple
+    visits: list[tuple[tuple, list[tuple[date, int]]]] = field(default_factory=list)
+    stop: tuple[date, str, list[tuple[date, int]]] | None = None
+    event: tuple | None = None
+    group: str = ""
+    followed: bool = False
+    inclusion_alcohol: int = 0
 
 
 def _codes(rng: random.Random, n: int, taken: set[str]) -> list[str]:
@@ -252,6 +267,33 @@ def _dose_on(steps: list[tuple[date, int]], on: date) -> int | None:
     return dose
 
 
+def _notified_at(rng: random.Random, received: date, serious: bool) -> datetime:
+    """A transmission to the CRPV within the deadline: days after receipt, office hours."""
+    day = received + timedelta(days=rng.randint(1, 10 if serious else 40))
+    moment = datetime.combine(day, time(rng.randint(8, 17), rng.randrange(60)))
+    return timezone.make_aware(moment)
+
+
+def _demo_historical_patients(
+    owner: list[int], stopped: set[int], keep: int = DEMO_HISTORICAL_PATIENTS
+) -> None:
+    """Leave the demo prescriber (doctor 0) a few patients of the 2014 cohort, stopped ones
+    first, and hand the others to the other prescribers (in turn): the demo account then has a
+    caseload one can read, and every figure of the calibrated cohort is unchanged (they do not
+    depend on which prescriber follows whom; each prescriber keeps at least one patient)."""
+    others = max(owner) if owner else 0
+    if others == 0:
+        return
+    mine = [i for i, o in enumerate(owner) if o == 0]
+    kept = [i for i in mine if i in stopped][:keep] or mine[:1]
+    kept_set = set(kept)
+    turn = 0
+    for i in mine:
+        if i not in kept_set:
+            owner[i] = 1 + turn % others
+            turn += 1
+
+
 def seed_cohort(
     *,
     patients: int = DEFAULT_PATIENTS,
@@ -267,9 +309,17 @@ def seed_cohort(
         return {"patients": 0}
     # Their own generator: accounts left by an earlier run must not shift the cohort's draws.
     generator = random.Random(seed * 7919 + 1)  # noqa: S311 - reproducible, not secret
+    # Transmission times of the cases: their own generator too (the calibrated draws stay).
+    notify_rng = random.Random(seed * 104729 + 3)  # noqa: S311 - reproducible, not secret
     doctors = _prescribers(generator, max(1, min(prescribers, n)), seed)
     terms = _terms()
     log(f"{len(doctors)} prescribers")
+    doctor_ids = [d.pk for d in doctors]
+    region_of = dict(
+        PrescriberProfile.objects.filter(user_id__in=doctor_ids).values_list("user_id", "region")
+    )
+    crpv_of_region = dict(CRPVRegion.objects.values_list("region", "crpv_id"))
+    crpv_of_doctor = [crpv_of_region.get(region_of.get(pk)) for pk in doctor_ids]
 
     # Assignment of patients to prescribers: each prescriber has at least one patient.
     owner = list(range(len(doctors))) + [
@@ -289,6 +339,7 @@ def seed_cohort(
     followed = _quota(rng, everyone, FOLLOWED_UP)
     followed_list = sorted(followed)
     stopped = _quota(rng, followed_list, STOPPED_AMONG_FOLLOWED)
+    _demo_historical_patients(owner, stopped)
 
     abstinent_inclusion: set[int] = set()
     abstinent_last: set[int] = set()
@@ -350,8 +401,20 @@ def seed_cohort(
     span = (LAST_INCLUSION - FIRST_INCLUSION).days
     codes = _codes(rng, n, set())
     counts = {"patients": 0, "visits": 0, "steps": 0, "stops": 0, "adverse_events": 0}
+    now = bulk.now_value()
+    protocol_version = rules.protocol_in_force
+    stop_reasons = [
+        "goal_reached",
+        "no_response",
+        "adverse_event",
+        "patient_decision",
+        "lost_to_follow_up",
+    ]
+    treatments = ["acamprosate", "naltrexone", "nalmefene", "disulfiram"]
+    second_by, collegial_by = "Dr Avis (CSAPA)", "Réunion collégiale (CSAPA)"
 
     def plan_patient(i: int) -> _Plan:
+        # The draws below come in the order of the original generator (same cohort per seed).
         group = "initiation" if i in initiation else "pretreated"
         inclusion = FIRST_INCLUSION + timedelta(days=rng.randrange(span + 1))
         age = max(20, min(80, int(round(rng.gauss(MEAN_AGE, 11)))))
@@ -362,7 +425,8 @@ def seed_cohort(
         else:
             alcohol = rng.randint(20, 120)
         craving = rng.randint(4, 9) if group == "initiation" else rng.randint(2, 8)
-        doctor = doctors[owner[i]]
+        doctor_index = owner[i]
+        doctor = doctor_ids[doctor_index]
         if group == "initiation":
             target = _round5(rng.gauss(90, 45), 30, 300)
             pretreatment = None
@@ -370,9 +434,11 @@ def seed_cohort(
             target = pretreatment = _round5(rng.gauss(100, 50), 15, 300)
         # Age is counted per calendar year: a patient of 65 at inclusion is 66 next January.
         over_65 = age + 1 > rules.OLDER_PATIENT_AGE_ABOVE
+        second = target >= 120
+        collegial = target > 180 or (over_65 and target >= 120)
         opinions = {
-            "second_opinion": target >= 120,
-            "collegial_opinion": target > 180 or (over_65 and target >= 120),
+            "second_opinion": second,
+            "collegial_opinion": collegial,
             "multidisciplinary_care": False,
         }
         steps = rules.plan_titration(
@@ -382,31 +448,14 @@ def seed_cohort(
             age=age,
             **opinions,
         )
-        patient = Patient(
-            code=codes[i],
-            prescriber=doctor,
-            sex="M" if i in men else "F",
-            birth_year=inclusion.year - age,
-            inclusion_date=inclusion,
-            protocol_version=rules.protocol_in_force(inclusion).version,
-            indication="reduction" if i in reduction else "abstinence",
-            treatment_status=group,
-            pretreatment_dose_mg=pretreatment,
-            failed_treatments=rng.sample(
-                ["acamprosate", "naltrexone", "nalmefene", "disulfiram"], rng.randint(1, 2)
-            ),
-            precautions=[],
-            alcohol_g_per_day=alcohol,
-            craving=craving,
-            abstinent=alcohol == 0,
-        )
-        plan = _Plan(patient)
+        failed = json.dumps(rng.sample(treatments, rng.randint(1, 2)))
+        is_followed = i in followed
         dates = [inclusion]
-        if i in followed:
+        if is_followed:
             for _ in range(rng.randint(*follow_up_visits)):
                 dates.append(dates[-1] + timedelta(days=rng.randint(21, 35)))
         # The last visit's state; intermediate visits move linearly towards it.
-        if i in followed:
+        if is_followed:
             last_abstinent = i in abstinent_last
             last_alcohol = (
                 0
@@ -443,40 +492,62 @@ def seed_cohort(
                 )[1:]
             except ValueError:
                 pass
+        plan = _Plan((), group=group, followed=is_followed, inclusion_alcohol=alcohol)
+        last_index = len(dates) - 1
         for index, day in enumerate(dates):
-            following = dates[index + 1] if index + 1 < len(dates) else None
-            chunk = [s for s in steps if s[0] >= day and (following is None or s[0] < following)]
+            following = dates[index + 1] if index < last_index else None
             if index == 0:
                 chunk = [s for s in steps if following is None or s[0] < following]
-            current = _dose_on(steps, day) or steps[0][1]
-            fraction = index / (len(dates) - 1) if len(dates) > 1 else 0.0
+            else:
+                chunk = [
+                    s for s in steps if s[0] >= day and (following is None or s[0] < following)
+                ]
+            fraction = index / last_index if last_index else 0.0
             visit_alcohol = round(alcohol + (last_alcohol - alcohol) * fraction)
-            visit = Visit(
-                visit_date=day,
-                is_inclusion=index == 0,
-                protocol_version=rules.protocol_in_force(day).version,
-                daily_dose_mg=chunk[-1][1] if chunk else current,
-                alcohol_g_per_day=visit_alcohol,
-                craving=round(craving + (last_craving - craving) * fraction),
-                abstinent=visit_alcohol == 0 if index else alcohol == 0,
-                second_opinion=opinions["second_opinion"],
-                collegial_opinion=opinions["collegial_opinion"],
-                created_by=doctor,
+            dose = chunk[-1][1] if chunk else (_dose_on(steps, day) or steps[0][1])
+            if index and index == last_index:
+                abstinent = last_alcohol == 0
+            else:
+                abstinent = visit_alcohol == 0 if index else alcohol == 0
+            morning, noon, evening, bedtime = bulk.split_intakes(dose)
+            plan.visits.append(
+                (
+                    (
+                        day,
+                        index == 0,
+                        protocol_version(day).version,
+                        dose,
+                        morning,
+                        noon,
+                        evening,
+                        bedtime,
+                        visit_alcohol,
+                        round(craving + (last_craving - craving) * fraction),
+                        abstinent,
+                        second,
+                        inclusion if second else None,
+                        second_by if second else "",
+                        collegial,
+                        inclusion if collegial else None,
+                        collegial_by if collegial else "",
+                        False,
+                        None,
+                        "",
+                        "",
+                        False,
+                        1,
+                        doctor,
+                        now,
+                        now,
+                    ),
+                    chunk,
+                )
             )
-            if index and index == len(dates) - 1:
-                visit.abstinent = last_alcohol == 0
-            if visit.second_opinion:
-                visit.second_opinion_date = inclusion
-                visit.second_opinion_by = "Dr Avis (CSAPA)"
-            if visit.collegial_opinion:
-                visit.collegial_opinion_date = inclusion
-                visit.collegial_opinion_by = "Réunion collégiale (CSAPA)"
-            plan.visits.append((visit, chunk))
         last_visit = dates[-1]
-        patient.last_visit_date = last_visit
         last_steps = plan.visits[-1][1]
-        patient.in_titration = len(last_steps) > 1
-        patient.latest_dose_mg = _dose_on(steps, date.max)
+        in_titration = len(last_steps) > 1
+        latest_dose = steps[-1][1] if steps else None
+        stopped_on = None
         if i in stopped:
             # The taper starts once the titration has settled (2 days after its last step).
             stop_day = max(
@@ -484,30 +555,15 @@ def seed_cohort(
             )
             taper = rules.plan_titration(
                 start=stop_day,
-                from_dose_mg=patient.latest_dose_mg,
+                from_dose_mg=latest_dose,
                 target_dose_mg=0,
                 age=age,
                 **opinions,
             )
-            plan.stop = (
-                StopOfTreatment(
-                    stop_date=stop_day,
-                    created_by=doctor,
-                    reason=rng.choice(
-                        [
-                            "goal_reached",
-                            "no_response",
-                            "adverse_event",
-                            "patient_decision",
-                            "lost_to_follow_up",
-                        ]
-                    ),
-                ),
-                taper[1:],
-            )
-            patient.stopped_on = stop_day
-            patient.latest_dose_mg = None
-            patient.in_titration = False
+            plan.stop = (stop_day, rng.choice(stop_reasons), taper[1:])
+            stopped_on = stop_day
+            latest_dose = None
+            in_titration = False
         if i in term_of:
             term = terms[term_of[i]]
             onset = inclusion + timedelta(
@@ -515,74 +571,115 @@ def seed_cohort(
             )
             received = onset + timedelta(days=rng.randint(0, 10))
             is_serious = i in serious
-            plan.event = AdverseEvent(
-                reported_by=doctor,
-                onset_date=onset,
-                term=term,
-                organ_class=term.organ_class,
-                serious=is_serious,
-                seriousness_criteria=[rng.choice(["hospitalisation", "medically_important"])]
-                if is_serious
-                else [],
-                outcome=rng.choice(["recovered", "recovered", "recovering", "unknown"]),
-                causality=rng.choice(["possible", "possible", "probable", "certain"])
-                if i in related
-                else rng.choice(["unlikely", "excluded"]),
-                action_taken=rng.choice(["none", "dose_reduced", "temporarily_stopped"]),
-                dose_at_onset_mg=_dose_on(steps, onset),
-                protocol_version=rules.protocol_in_force(onset).version,
-                received_on=received,
-                due_on=AdverseEvent.deadline_for(serious=is_serious, received_on=received),
+            criteria = (
+                [rng.choice(["hospitalisation", "medically_important"])] if is_serious else []
             )
+            outcome = rng.choice(["recovered", "recovered", "recovering", "unknown"])
+            causality = (
+                rng.choice(["possible", "possible", "probable", "certain"])
+                if i in related
+                else rng.choice(["unlikely", "excluded"])
+            )
+            action = rng.choice(["none", "dose_reduced", "temporarily_stopped"])
+            plan.event = (
+                doctor,
+                onset,
+                term.pk,
+                "",
+                term.organ_class,
+                "",
+                is_serious,
+                json.dumps(criteria),
+                outcome,
+                causality,
+                action,
+                "unknown",
+                "unknown",
+                _dose_on(steps, onset),
+                protocol_version(onset).version,
+                crpv_of_doctor[doctor_index],
+                received,
+                AdverseEvent.deadline_for(serious=is_serious, received_on=received),
+                bulk.datetime_value(_notified_at(notify_rng, received, is_serious)),
+                1,
+                now,
+                now,
+            )
+        plan.patient = (
+            codes[i],
+            doctor,
+            "M" if i in men else "F",
+            inclusion.year - age,
+            inclusion,
+            protocol_version(inclusion).version,
+            "reduction" if i in reduction else "abstinence",
+            group,
+            pretreatment,
+            failed,
+            "[]",
+            alcohol,
+            craving,
+            alcohol == 0,
+            True,
+            True,
+            latest_dose,
+            last_visit,
+            in_titration,
+            stopped_on,
+            now,
+            now,
+        )
         return plan
 
     # Insert in chunks, then calibrate each group's mean change in consumption.
-    for start in range(0, n, CHUNK):
-        plans = [plan_patient(i) for i in range(start, min(n, start + CHUNK))]
-        _calibrate_and_insert(plans, start, followed, counts)
-        log(f"{min(n, start + CHUNK)} / {n} patients")
-    _recalibrate_means(followed_list, codes, initiation)
+    last_visits: list[tuple[str, int, int, int]] = []
+    chunk_size = CHUNK_POSTGRESQL if bulk.is_postgresql() else CHUNK
+    with transaction.atomic():
+        bulk.fast_session()
+        for start in range(0, n, chunk_size):
+            plans = [plan_patient(i) for i in range(start, min(n, start + chunk_size))]
+            _insert(plans, counts, last_visits)
+            log(f"{min(n, start + chunk_size)} / {n} patients")
+        _recalibrate_means(last_visits)
     return counts
 
 
-def _calibrate_and_insert(
-    plans: list[_Plan], start: int, followed: set[int], counts: dict[str, int]
+def _insert(
+    plans: list[_Plan], counts: dict[str, int], last_visits: list[tuple[str, int, int, int]]
 ) -> None:
-    with transaction.atomic():
-        Patient.objects.bulk_create([p.patient for p in plans], batch_size=1000)
-        visits = []
-        for plan in plans:
-            for visit, _steps in plan.visits:
-                visit.patient = plan.patient
-                visits.append(visit)
-        Visit.objects.bulk_create(visits, batch_size=1000)
-        stops = []
-        for plan in plans:
-            if plan.stop:
-                plan.stop[0].patient = plan.patient
-                stops.append(plan.stop[0])
-        StopOfTreatment.objects.bulk_create(stops, batch_size=1000)
-        steps = []
-        for plan in plans:
-            for visit, chunk in plan.visits:
-                steps += [
-                    DoseStep(patient=plan.patient, visit=visit, start_date=d, daily_dose_mg=dose)
-                    for d, dose in chunk
-                ]
-            if plan.stop:
-                steps += [
-                    DoseStep(
-                        patient=plan.patient, stop=plan.stop[0], start_date=d, daily_dose_mg=dose
-                    )
-                    for d, dose in plan.stop[1]
-                ]
-        DoseStep.objects.bulk_create(steps, batch_size=2000)
-        events = []
-        for plan in plans:
-            if plan.event:
-                plan.event.patient = plan.patient
-                events.append(plan.event)
-        AdverseEvent.objects.bulk_create(events, batch_size=1000)
+    """Write the plans' rows with ids reserved up front; note each followed-up patient's last
+    visit (group, inclusion consumption, visit id, last consumption) for the calibration."""
+    patient_ids = bulk.reserve_ids(Patient, len(plans))
+    visit_ids = iter(bulk.reserve_ids(Visit, sum(len(p.visits) for p in plans)))
+    stop_ids = iter(bulk.reserve_ids(StopOfTreatment, sum(1 for p in plans if p.stop)))
+    visits, steps, stops, events = [], [], [], []
+    for pid, plan in zip(patient_ids, plans, strict=True):
+        for row, chunk in plan.visits:
+            vid = next(visit_ids)
+            visits.append((vid, pid, *row))
+            for day, dose in chunk:
+                steps.append((pid, vid, None, day, dose))
+        if plan.followed and len(plan.visits) > 1:
+            last = visits[-1]
+            last_visits.append((plan.group, plan.inclusion_alcohol, last[0], last[10]))
+        if plan.stop:
+            sid = next(stop_ids)
+            stop_day, reason, taper = plan.stop
+            doctor = plan.patient[1]
+            stops.append((sid, pid, stop_day, reason, "", None, "", doctor, plan.patient[-1]))
+            for day, dose in taper:
+                steps.append((pid, None, sid, day, dose))
+        if plan.event:
+            events.append((pid, *plan.event))
+    bulk.insert_rows(
+        Patient,
+        bulk.PATIENT_COLUMNS,
+        ((pid, *p.patient) for pid, p in zip(patient_ids, plans, strict=True)),
+    )
+    bulk.insert_rows(Visit, bulk.VISIT_COLUMNS, visits)
+    bulk.insert_rows(StopOfTreatment, bulk.STOP_COLUMNS, stops)
+    bulk.insert_rows(DoseStep, bulk.STEP_COLUMNS, steps)
+    bulk.insert_rows(AdverseEvent, bulk.EVENT_COLUMNS, events)
     counts["patients"] += len(plans)
     counts["visits"] += len(visits)
     counts["steps"] += len(steps)
@@ -590,63 +687,33 @@ def _calibrate_and_insert(
     counts["adverse_events"] += len(events)
 
 
-def _recalibrate_means(
-    followed_list: Iterable[int], codes: list[str], initiation: set[int]
-) -> None:
+def _recalibrate_means(last_visits: list[tuple[str, int, int, int]]) -> None:
     """Rescale the drinkers' last-visit consumption so each group's mean change is on target.
 
-    Done after insertion with one read and bulk updates: the last visit of each followed-up
-    patient who still drinks gets alcohol = inclusion + (last - inclusion) * k, per group.
+    From the (group, inclusion consumption, last visit id, last consumption) of each followed-up
+    patient noted at insertion: the last visit of each patient who still drinks gets
+    alcohol = last * k, per group, then one bulk update.
     """
-    followed_codes = {
-        codes[i]: ("initiation" if i in initiation else "pretreated") for i in followed_list
-    }
-    inclusion_alcohol: dict[str, int] = {}
-    queryset = (
-        Visit.objects.filter(
-            visit_date__gt=_inclusion_ref(), patient__code__in=list(followed_codes)
-        )
-        if len(followed_codes) < 50_000
-        else Visit.objects.filter(visit_date__gt=_inclusion_ref())
-    )
-    rows = queryset.values_list(
-        "pk", "patient__code", "visit_date", "alcohol_g_per_day", "patient__alcohol_g_per_day"
-    ).order_by("patient_id", "visit_date")
-    last_of: dict[str, tuple[int, int]] = {}
-    for pk, code, _day, alcohol, start in rows.iterator(chunk_size=5000):
-        if code in followed_codes:
-            last_of[code] = (pk, alcohol)
-            inclusion_alcohol[code] = start
-    for group, target in (
-        ("initiation", GROUP["initiation"]["change"]),
-        ("pretreated", GROUP["pretreated"]["change"]),
-    ):
-        members = [c for c, g in followed_codes.items() if g == group and c in last_of]
+    for group in ("initiation", "pretreated"):
+        target = GROUP[group]["change"]
+        members = [(vid, start, last) for g, start, vid, last in last_visits if g == group]
         if not members:
             continue
-        values = {c: last_of[c][1] for c in members}
+        values = {vid: last for vid, _start, last in members}
+        start_of = {vid: start for vid, start, _last in members}
         for _ in range(6):
-            total = sum(values[c] - inclusion_alcohol[c] for c in members)
-            drinkers = [c for c in members if values[c] > 0]
-            fixed = sum(values[c] - inclusion_alcohol[c] for c in members if values[c] == 0)
-            wanted_last = (
-                target * len(members) - fixed + sum(inclusion_alcohol[c] for c in drinkers)
-            )
-            have_last = sum(values[c] for c in drinkers)
-            if not drinkers or have_last <= 0 or abs(total / len(members) - target) < 0.2:
+            total = sum(values[v] - start_of[v] for v in values)
+            drinkers = [v for v in values if values[v] > 0]
+            fixed = sum(values[v] - start_of[v] for v in values if values[v] == 0)
+            wanted_last = target * len(values) - fixed + sum(start_of[v] for v in drinkers)
+            have_last = sum(values[v] for v in drinkers)
+            if not drinkers or have_last <= 0 or abs(total / len(values) - target) < 0.2:
                 break
             factor = wanted_last / have_last
-            for c in drinkers:
-                values[c] = max(5, min(600, int(round(values[c] * factor))))
-        changed = [
-            Visit(pk=last_of[c][0], alcohol_g_per_day=values[c])
-            for c in members
-            if values[c] != last_of[c][1]
-        ]
-        Visit.objects.bulk_update(changed, ["alcohol_g_per_day"], batch_size=1000)
-
-
-def _inclusion_ref():
-    from django.db.models import F
-
-    return F("patient__inclusion_date")
+            for v in drinkers:
+                values[v] = max(5, min(600, int(round(values[v] * factor))))
+        bulk.update_column(
+            Visit,
+            "alcohol_g_per_day",
+            [(vid, values[vid]) for vid, _start, last in members if values[vid] != last],
+        )
