@@ -45,9 +45,13 @@ test: $(STAMP)
 	$(PY) manage.py compilemessages --ignore '.venv' -v0
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Benchmarks (PostgreSQL at 127.0.0.1:5432, Redis at 127.0.0.1:6379; loopback only, bounded).
+# The full load run on 300,000 patients: bench/load/run_load.py --patients 300000 --duration 60
 bench: $(STAMP)
 	$(PY) bench/bench_rules.py
-	@if [ -f bench/bench_reports.py ]; then $(PY) bench/bench_reports.py; fi
+	$(PY) bench/bench_import.py
+	$(PY) bench/bench_reports.py
+	$(PY) bench/load/run_load.py --patients 20000 --duration 20 --saturation 0 --hello 10 --no-results
 
 backup:
 	bash ops/backup.sh $(BACKUP_FILE)
