@@ -51,8 +51,7 @@ def reserve_ids(model: type[Model], count: int) -> list[int]:
     with connection.cursor() as cursor:
         if is_postgresql():
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) "
-                "FROM generate_series(1, %s)",
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
                 [table, pk, count],
             )
             return [row[0] for row in cursor.fetchall()]

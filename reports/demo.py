@@ -21,6 +21,7 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import PrescriberProfile, User
 from accounts.services import account_create
@@ -43,6 +44,9 @@ DEMO_HISTORICAL_PATIENTS = 5
 
 FIRST_INCLUSION = date(2014, 3, 14)
 LAST_INCLUSION = date(2015, 3, 31)
+# Every visit, stop and case of the calibrated cohort falls before this day: a report from
+# FIRST_INCLUSION to CALIBRATED_UNTIL is the 2015 cohort alone, without the demo caseload.
+CALIBRATED_UNTIL = date(2016, 12, 31)
 
 # The 2015 summary (domain/ANSM-2015-SUMMARY.md).
 SPECIALTY_SHARES = (
@@ -452,7 +456,7 @@ def seed_cohort(
         is_followed = i in followed
         dates = [inclusion]
         if is_followed:
-            for _ in range(rng.randint(*follow_up_visits)):
+            for _visit in range(rng.randint(*follow_up_visits)):
                 dates.append(dates[-1] + timedelta(days=rng.randint(21, 35)))
         # The last visit's state; intermediate visits move linearly towards it.
         if is_followed:
@@ -701,7 +705,7 @@ def _recalibrate_means(last_visits: list[tuple[str, int, int, int]]) -> None:
             continue
         values = {vid: last for vid, _start, last in members}
         start_of = {vid: start for vid, start, _last in members}
-        for _ in range(6):
+        for _round in range(6):
             total = sum(values[v] - start_of[v] for v in values)
             drinkers = [v for v in values if values[v] > 0]
             fixed = sum(values[v] - start_of[v] for v in values if values[v] == 0)
@@ -717,3 +721,186 @@ def _recalibrate_means(last_visits: list[tuple[str, int, int, int]]) -> None:
             "alcohol_g_per_day",
             [(vid, values[vid]) for vid, _start, last in members if values[vid] != last],
         )
+
+
+# --------------------------------------------------------------------------------------------
+# The demo prescriber's current caseload
+# --------------------------------------------------------------------------------------------
+
+# (days since inclusion, days since the last visit or None for "as the visits fall", target
+# dose, role). Dates are relative to the day of the seed, so the demo always looks current.
+CASELOAD = (
+    (3, None, 60, "titration"),
+    (8, None, 70, "titration"),
+    (13, None, 50, "titration"),
+    (19, None, 80, "titration"),
+    (26, None, 60, "titration"),
+    (34, None, 40, "steady"),
+    (41, None, 60, "steady"),
+    (52, None, 75, "steady"),
+    (66, None, 50, "steady"),
+    (79, None, 80, "steady"),
+    (95, None, 30, "steady"),
+    (108, None, 65, "steady"),
+    (124, None, 100, "high"),
+    (140, None, 45, "steady"),
+    (158, None, 60, "steady"),
+    (171, 36, 70, "overdue"),
+    (189, None, 55, "steady"),
+    (206, None, 80, "steady"),
+    (223, 47, 50, "overdue"),
+    (240, None, 40, "steady"),
+    (262, 61, 60, "stopped"),
+    (281, None, 70, "steady"),
+    (305, None, 35, "steady"),
+    (330, None, 60, "steady"),
+)
+# Recent cases: (caseload index, days since onset, days since receipt, term, notified).
+CASELOAD_EVENTS = (
+    (1, 6, 5, "somnolence", False),
+    (6, 20, 18, "dizziness", False),
+    (9, 33, 31, "asthenia", False),
+    (17, 150, 148, "insomnia", True),
+)
+MULTIDISCIPLINARY_TEAM = "CSAPA de Lyon"
+
+
+def seed_demo_caseload(
+    *, seed: int = DEFAULT_SEED, today: date | None = None, log: Callable[[str], None] = print
+) -> int:
+    """Give the demo prescriber patients of today, through the portal's own services.
+
+    About two dozen patients included in the last eleven months under the protocol in force:
+    some in titration, one above 80 mg/day with multidisciplinary care, two with a visit
+    overdue, one stopped with its taper, and a few recent adverse events still to transmit.
+    Every dose comes from rules.plan_titration and is checked by the services (a finding would
+    raise), which also keep the patient's summary columns and write the history. Outside the
+    calibrated cohort's dates, so the 2015 figures are unchanged. Idempotent: nothing is added
+    when the demo prescriber already has a patient included after the cohort.
+    """
+    from patients.services import patient_register
+    from pharmacovigilance import services as cases
+    from prescriptions import services as prescriptions
+
+    today = today or timezone.localdate()
+    prescriber = User.objects.get(email=DEMO_ACCOUNTS[0][0])
+    if Patient.objects.filter(prescriber=prescriber, inclusion_date__gt=LAST_INCLUSION).exists():
+        return 0
+    rng = random.Random(seed * 9973 + 11)  # noqa: S311 - reproducible, not secret
+    created: list[Patient] = []
+    for days, last_seen, target, role in CASELOAD:
+        inclusion = today - timedelta(days=days)
+        age = rng.randint(27, 66)
+        sex = "M" if rng.random() < 0.68 else "F"
+        alcohol = rng.randint(75, 160) if sex == "M" else rng.randint(50, 120)
+        craving = rng.randint(5, 9)
+        high = role == "high"
+        with transaction.atomic():
+            patient = patient_register(
+                prescriber=prescriber,
+                sex=sex,
+                birth_year=inclusion.year - age,
+                inclusion_date=inclusion,
+                indication="reduction",
+                treatment_status="initiation",
+                pretreatment_dose_mg=None,
+                failed_treatments=rng.sample(["acamprosate", "naltrexone", "nalmefene"], 1),
+                precautions=[],
+                alcohol_g_per_day=alcohol,
+                craving=craving,
+                abstinent=False,
+                psychosocial_care=True,
+                informed_of_rtu=True,
+            )
+            # Visits: every 3 to 4 weeks (every 2 weeks while titrating), the last one recent.
+            end = today - timedelta(days=last_seen) if last_seen else today
+            visit_days = [inclusion]
+            while True:
+                gap = rng.randint(13, 16) if len(visit_days) < 3 else rng.randint(21, 27)
+                following = visit_days[-1] + timedelta(days=gap)
+                if following > end:
+                    break
+                visit_days.append(following)
+            opinions = (
+                {
+                    "multidisciplinary_care": True,
+                    "multidisciplinary_care_date": inclusion,
+                    "multidisciplinary_care_by": MULTIDISCIPLINARY_TEAM,
+                }
+                if high
+                else {}
+            )
+            dose: int | None = None
+            for index, day in enumerate(visit_days):
+                following = visit_days[index + 1] if index + 1 < len(visit_days) else None
+                plan = rules.plan_titration(
+                    start=day,
+                    from_dose_mg=dose,
+                    target_dose_mg=target,
+                    age=day.year - patient.birth_year,
+                    multidisciplinary_care=high,
+                )
+                steps = [s for s in plan[1:] if following is None or s[0] < following]
+                progress = index / max(1, len(visit_days) - 1) if len(visit_days) > 1 else 0.0
+                if index == 0:  # the initiation visit records the state at inclusion
+                    drinking, feeling = alcohol, craving
+                else:
+                    drinking = max(0, round(alcohol * (1 - 0.7 * progress) - rng.randint(0, 10)))
+                    if rng.random() < 0.15:
+                        drinking = 0
+                    feeling = max(0, craving - round(4 * progress) - rng.randint(0, 1))
+                prescriptions.visit_record(
+                    patient=patient,
+                    by=prescriber,
+                    visit_date=day,
+                    daily_dose_mg=plan[0][1],
+                    intakes=dict(
+                        zip(prescriptions.INTAKES, bulk.split_intakes(plan[0][1]), strict=True)
+                    ),
+                    alcohol_g_per_day=drinking,
+                    craving=feeling,
+                    abstinent=drinking == 0,
+                    opinions=opinions,
+                    steps=steps,
+                )
+                dose = (steps or plan[:1])[-1][1]
+            if role == "stopped":
+                patient.refresh_from_db()
+                start = visit_days[-1] + timedelta(days=rng.randint(5, 9))
+                taper = rules.plan_titration(
+                    start=start,
+                    from_dose_mg=dose,
+                    target_dose_mg=0,
+                    age=start.year - patient.birth_year,
+                )[1:]
+                prescriptions.stop_record(
+                    patient=patient,
+                    by=prescriber,
+                    stop_date=taper[-1][0] + timedelta(days=2),
+                    reason="goal_reached",
+                    note=_("Consumption under control; tapered as planned."),
+                    taper=taper,
+                )
+        patient.refresh_from_db()
+        created.append(patient)
+    terms = _terms()
+    for index, onset_days, received_days, term, notified in CASELOAD_EVENTS:
+        received = today - timedelta(days=received_days)
+        case = cases.adverse_event_report(
+            patient=created[index],
+            reported_by=prescriber,
+            onset_date=today - timedelta(days=onset_days),
+            term=terms[term],
+            serious=False,
+            seriousness_criteria=[],
+            outcome="recovering" if not notified else "recovered",
+            causality="possible",
+            action_taken="dose_reduced" if term == "somnolence" else "none",
+            today=received,
+        )
+        if notified:
+            at = timezone.make_aware(datetime.combine(received + timedelta(days=4), time(10, 30)))
+            if cases.case_claim_notification(case_id=case.pk, at=at):
+                cases.case_record_notification(case_id=case.pk)
+    log(f"demo prescriber: {len(created)} current patients, {len(CASELOAD_EVENTS)} recent cases")
+    return len(created)

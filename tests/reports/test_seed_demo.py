@@ -1,5 +1,7 @@
 """seed_demo: demo logins (idempotent) and the default cohort reproducing the 2015 summary."""
 
+from datetime import timedelta
+
 import pytest
 from allauth.mfa.models import Authenticator
 from django.core.management import call_command
@@ -39,7 +41,8 @@ def test_zero_patients_creates_only_the_accounts_and_twice_changes_nothing(capsy
 
 def test_default_cohort_reproduces_the_2015_summary():
     call_command("seed_demo")
-    summary = cohort_summary()
+    # The calibrated cohort's period: the demo prescriber's current caseload is not in it.
+    summary = cohort_summary(demo.FIRST_INCLUSION, demo.CALIBRATED_UNTIL)
     for key, published in PUBLISHED.items():
         computed = lookup(summary, key)
         tolerance = MEANS.get(key, 0 if key in ("patients", "prescribers") else 2.0)
@@ -48,10 +51,15 @@ def test_default_cohort_reproduces_the_2015_summary():
     for version in summary["protocol_findings"]:
         assert sum(version["findings"].values()) == 0, version
     # Denormalised columns agree with the rows they summarise.
-    stopped = Patient.objects.filter(stopped_on__isnull=False)
-    assert stopped.count() == StopOfTreatment.objects.count() == summary["stopped"]
+    calibrated = Patient.objects.filter(inclusion_date__lte=demo.LAST_INCLUSION)
+    stopped = calibrated.filter(stopped_on__isnull=False)
+    assert (
+        stopped.count()
+        == StopOfTreatment.objects.filter(patient__in=calibrated).count()
+        == summary["stopped"]
+    )
     assert not stopped.filter(latest_dose_mg__isnull=False).exists()
-    sample = Patient.objects.order_by("code")[:50]
+    sample = calibrated.order_by("code")[:50]
     for patient in sample:
         last = Visit.objects.filter(patient=patient).order_by("-visit_date").first()
         assert patient.last_visit_date == last.visit_date
@@ -95,3 +103,49 @@ def test_same_seed_same_cohort():
     _wipe()
     demo.seed_cohort(patients=300, prescribers=40, seed=8)
     assert _fingerprint() != first
+
+
+def test_demo_looks_alive():
+    """Cases routed and transmitted, intakes split, a current caseload for the demo prescriber."""
+    from django.utils import timezone
+
+    from prescriptions import timeline
+
+    call_command("seed_demo", "--patients", "600", "--prescribers", "60")
+    today = timezone.localdate()
+    # Every case has its CRPV; the cohort's cases were transmitted within their deadline.
+    assert not AdverseEvent.objects.filter(crpv__isnull=True).exists()
+    old = AdverseEvent.objects.filter(received_on__lte=demo.CALIBRATED_UNTIL)
+    assert old.exists() and not old.filter(notified_at__isnull=True).exists()
+    for case in old:
+        assert case.received_on < timezone.localdate(case.notified_at) <= case.due_on
+    recent = AdverseEvent.objects.filter(received_on__gt=demo.CALIBRATED_UNTIL)
+    assert recent.filter(notified_at__isnull=True).count() == 3
+    assert not any(case.is_overdue(today) for case in recent)
+    # Intakes add up to the daily dose, in 2 to 4 intakes of multiples of 5 mg.
+    for visit in Visit.objects.all():
+        intakes = [i for i in visit.intakes_mg if i]
+        assert sum(intakes) == visit.daily_dose_mg, visit
+        if visit.daily_dose_mg >= 10:
+            assert 2 <= len(intakes) <= 4 and all(i % 5 == 0 for i in intakes), visit
+    # The demo prescriber: a readable caseload, mostly current.
+    prescriber = User.objects.get(email=demo.DEMO_ACCOUNTS[0][0])
+    mine = Patient.objects.filter(prescriber=prescriber)
+    current = mine.filter(inclusion_date__gt=demo.CALIBRATED_UNTIL)
+    assert 20 <= mine.count() <= 40 and current.count() == len(demo.CASELOAD)
+    assert all(p.protocol_version == "2021" for p in current)
+    assert current.filter(inclusion_date__gte=today - timedelta(days=14)).exists()
+    assert current.filter(in_titration=True).count() >= 3
+    overdue = [p for p in current if p.is_overdue(today)]
+    assert 1 <= len(overdue) <= 2
+    assert current.filter(stopped_on__isnull=False).count() == 1
+    high = current.get(latest_dose_mg__gt=80)
+    assert Visit.objects.filter(patient=high, multidisciplinary_care=True).exists()
+    # Planned by the rules: the replayed history has no finding; summary columns agree.
+    for patient in current:
+        visits = list(patient.visits.all())
+        steps = list(DoseStep.objects.filter(patient=patient))
+        stops = list(patient.stops.all())
+        replayed = timeline.replay(patient=patient, visits=visits, steps=steps, stops=stops)
+        assert not [r for r in replayed if r.check and r.check.findings], patient
+        assert patient.last_visit_date == max(v.visit_date for v in visits)
