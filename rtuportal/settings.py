@@ -108,7 +108,9 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 try:
     DATABASES = {
-        "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+        "default": env.db_url_config(
+            env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+        )
     }
 except (ImproperlyConfigured, KeyError, ValueError) as exc:
     raise ImproperlyConfigured(
@@ -162,7 +164,7 @@ else:
 
 # --- E-mail -----------------------------------------------------------------------------------
 try:
-    EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+    EMAIL_CONFIG = env.email_url_config(env.str("EMAIL_URL", default="") or "consolemail://")
 except (ImproperlyConfigured, KeyError, ValueError) as exc:
     raise ImproperlyConfigured(f"EMAIL_URL is not a valid e-mail URL ({exc}).") from exc
 vars().update(EMAIL_CONFIG)

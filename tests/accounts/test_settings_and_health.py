@@ -89,3 +89,8 @@ def test_database_errors_answer_a_clear_503_page(rf):
         raise ValueError("a bug")
     except ValueError:
         assert server_error(request).status_code == 500
+
+
+def test_empty_variables_mean_the_local_defaults():
+    result = run_manage("check", DATABASE_URL="", EMAIL_URL="", REDIS_URL="")
+    assert result.returncode == 0, result.stderr
