@@ -79,10 +79,16 @@ class AdverseEventForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
-    causality = forms.ChoiceField(label=_("Causality"), choices=Causality.choices)
+    # No pre-selected answer: a default would be recorded as the reporter's assessment.
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=_blank(_("— choose —")) + Outcome.choices
+    )
+    causality = forms.ChoiceField(
+        label=_("Causality"), choices=_blank(_("— choose —")) + Causality.choices
+    )
     action_taken = forms.ChoiceField(
-        label=_("Action taken with baclofen"), choices=ActionTaken.choices
+        label=_("Action taken with baclofen"),
+        choices=_blank(_("— choose —")) + ActionTaken.choices,
     )
     dechallenge = forms.ChoiceField(
         label=_("Dechallenge"),
