@@ -1,0 +1,156 @@
+"""Single-threaded CPU cost of the pages in the load mix, in-process (django.test.Client).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/rtu_load \
+        .venv/bin/python bench/bench_pages.py -n 100 [--caseload 300] [--profile /tmp/p.prof]
+
+Logs in (force_login) a prescriber of the load database whose caseload is the closest to
+`--caseload` patients, picks one of their patients on whom a visit today at the current dose is
+accepted by the protocol, warms up, then times N requests of each page of the load mix:
+the patient list, the patient page, the visit form (GET) and the visit save (POST; every save
+runs inside a transaction rolled back afterwards, so the database is left as it was).
+Prints mean and median ms per page. With --profile, also writes a cProfile dump of the timed
+loop (open it with `python -m pstats` or snakeviz).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench" / "load"))
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/rtu_load")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/3")
+os.environ["DEBUG"] = "0"
+os.environ.pop("RTU_HTTPS", None)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rtuportal.settings")
+
+
+class Rollback(Exception):
+    pass
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-n", type=int, default=100, help="timed requests per page")
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--caseload", type=int, default=300, help="prescriber's patient count")
+    parser.add_argument("--pages", default="list,detail,form,save")
+    parser.add_argument("--profile", help="write a cProfile dump of the timed loop here")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from client import form_fields
+    from django.db import connection, transaction
+    from django.db.models import Count
+    from django.test import Client
+    from django.utils import timezone
+    from prepare import _intakes
+
+    from accounts.models import User
+    from patients.models import Patient
+    from prescriptions import services
+
+    today = timezone.localdate()
+    users = (
+        User.objects.filter(role="prescriber", is_active=True)
+        .annotate(n=Count("patients"))
+        .filter(n__gte=80)
+        .values_list("pk", "n")
+    )
+    pk, caseload = min(users, key=lambda row: (abs(row[1] - args.caseload), row[0]))
+    user = User.objects.get(pk=pk)
+    patient = None
+    for candidate in Patient.objects.filter(
+        prescriber=user,
+        stopped_on__isnull=True,
+        latest_dose_mg__isnull=False,
+        latest_dose_mg__lte=80,
+        last_visit_date__lt=today,
+    ).order_by("code")[:50]:
+        assessment = services.visit_assess(
+            patient=candidate,
+            visit_date=today,
+            daily_dose_mg=candidate.latest_dose_mg,
+            steps=[],
+            opinions={},
+        )
+        if not assessment.blocking:
+            patient = candidate
+            break
+    if patient is None:
+        raise SystemExit(f"no patient of prescriber {pk} accepts a visit today")
+    code = patient.code
+    dose = patient.latest_dose_mg
+
+    client = Client()
+    client.force_login(user)
+    form_html = client.get(f"/patients/{code}/visits/new/").content.decode()
+    post = form_fields(form_html, "visit_date")
+    post.update(
+        visit_date=today.isoformat(),
+        daily_dose_mg=dose,
+        **_intakes(dose),
+        alcohol_g_per_day=min(patient.alcohol_g_per_day, 1000),
+        craving=patient.craving,
+        abstinent="yes" if patient.abstinent else "no",
+        acknowledge_warnings="on",
+    )
+
+    def save():
+        try:
+            with transaction.atomic():
+                response = client.post(f"/patients/{code}/visits/new/", post)
+                raise Rollback(response)
+        except Rollback as exc:
+            return exc.args[0]
+
+    pages = {
+        "list": (lambda: client.get("/patients/"), 200),
+        "detail": (lambda: client.get(f"/patients/{code}/"), 200),
+        "form": (lambda: client.get(f"/patients/{code}/visits/new/"), 200),
+        "save": (save, 302),
+    }
+    chosen = [p for p in args.pages.split(",") if p]
+    print(
+        f"prescriber {pk} ({caseload} patients), patient {code}, dose {dose} mg; "
+        f"n={args.n}, warm-up {args.warmup}, vendor {connection.vendor}"
+    )
+    for name in chosen:
+        call, expected = pages[name]
+        for _ in range(args.warmup):
+            response = call()
+            if response.status_code != expected:
+                raise SystemExit(f"{name}: {response.status_code}, expected {expected}")
+    profiler = cProfile.Profile() if args.profile else None
+    for name in chosen:
+        call, _expected = pages[name]
+        times = []
+        for _ in range(args.n):
+            started = time.perf_counter()
+            if profiler:
+                profiler.enable()
+            call()
+            if profiler:
+                profiler.disable()
+            times.append((time.perf_counter() - started) * 1000)
+        print(
+            f"{name:8} mean {statistics.mean(times):7.2f} ms  "
+            f"median {statistics.median(times):7.2f} ms  min {min(times):7.2f} ms"
+        )
+    if profiler:
+        profiler.dump_stats(args.profile)
+        print(f"profile written to {args.profile}")
+
+
+if __name__ == "__main__":
+    main()
