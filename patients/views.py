@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -109,6 +110,11 @@ def _taper_proposals(patients, *, today, protocol) -> list[dict]:
     return proposals
 
 
+def _dmy(day) -> str:
+    """`day|date:"d/m/Y"` (digits only: the same in every language)."""
+    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
+
+
 @readers_required
 def patient_list(request: HttpRequest) -> HttpResponse:
     today = _today()
@@ -125,11 +131,19 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     overdue_before = today - timedelta(days=VISIT_INTERVAL_DAYS)
+    # The per-row work is done here rather than with `{% url %}`, `|date` and `{% blocktranslate %}`
+    # in the template: about half the page's CPU time with 25 rows. Same text and links.
+    detail_url = reverse("patients:detail", args=["CODE"]).removesuffix("CODE/")
+    dose_text = _("%(dose)s mg/day")
     rows = [
         {
             "patient": p,
+            "url": f"{detail_url}{p.code}/",
+            "inclusion": _dmy(p.inclusion_date),
+            "last_visit": _dmy(p.last_visit_date) if p.last_visit_date else "—",
+            "dose": dose_text % {"dose": p.latest_dose_mg} if p.latest_dose_mg else "—",
             "overdue": p.stopped_on is None and p.last_contact < overdue_before,
-            "next_due": p.next_visit_due,
+            "next_due": _dmy(p.next_visit_due),
         }
         for p in page.object_list
     ]
