@@ -41,13 +41,20 @@ def fast_session() -> None:
             cursor.execute("SET LOCAL synchronous_commit = off")
 
 
-def reserve_ids(model: type[Model], count: int) -> list[int]:
+def reserve_ids(model: type[Model], count: int, cursor=None) -> list[int]:
     """`count` primary keys for new rows of `model`, taken from its sequence (PostgreSQL) or
-    after the largest id (SQLite: call inside the writing transaction)."""
+    after the largest id (SQLite: call inside the writing transaction). On PostgreSQL a cursor
+    of another connection may be given (sequences are not transactional)."""
     if count <= 0:
         return []
     table = model._meta.db_table
     pk = model._meta.pk.column
+    if cursor is not None:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, pk, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
     with connection.cursor() as cursor:
         if is_postgresql():
             cursor.execute(
@@ -74,12 +81,7 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Seque
     count = 0
     with connection.cursor() as cursor:
         if is_postgresql():
-            with cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-                write = copy.write_row
-                for row in rows:
-                    write(row)
-                    count += 1
-            return count
+            return copy_rows(cursor.cursor, model, columns, rows)
         marks = ", ".join(["%s"] * len(columns))
         batch: list[Sequence] = []
         sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'  # noqa: S608
@@ -92,6 +94,19 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Seque
         if batch:
             cursor.executemany(sql, batch)
             count += len(batch)
+    return count
+
+
+def copy_rows(cursor, model: type[Model], columns: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """PostgreSQL: COPY the rows through a psycopg cursor (usable from another thread than
+    Django's, e.g. import_cohort's writer); returns how many were written."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    count = 0
+    with cursor.copy(f'COPY "{model._meta.db_table}" ({names}) FROM STDIN') as copy:
+        write = copy.write_row
+        for row in rows:
+            write(row)
+            count += 1
     return count
 
 

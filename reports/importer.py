@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, lru_cache
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import PrescriberProfile, User
@@ -42,7 +43,7 @@ from rtuportal.choices import (
     TreatmentStatus,
 )
 
-CHUNK = 5000
+CHUNK = 2000  # lines per chunk: written while the next one is validated
 
 
 class ImportFailed(Exception):
@@ -297,64 +298,158 @@ def _dose_on(steps: list[tuple[date, int]], on: date) -> int | None:
 
 
 def import_cohort(lines: Iterable[str]) -> dict[str, int]:
-    """Validate everything, then write everything (one transaction); ImportFailed otherwise."""
+    """Validate every line and write the valid ones in one transaction; ImportFailed (and
+    nothing written) if any line is bad."""
     terms = {t.code: t for t in ReactionTerm.objects.all()}
+    if bulk.is_postgresql():
+        return _import_streaming(lines, terms)
     records, errors = read(lines, set(terms))
     if errors:
         raise ImportFailed(errors)
-    counts = {
-        "patients": 0,
-        "visits": 0,
-        "steps": 0,
-        "stops": 0,
-        "adverse_events": 0,
-        "prescribers_created": 0,
-    }
+    counts = dict.fromkeys(_COUNTS, 0)
     with transaction.atomic():
-        bulk.fast_session()
-        doctors = _prescribers(records, counts)
-        region_of = dict(
-            PrescriberProfile.objects.filter(
-                user_id__in=[u.pk for u in doctors.values()]
-            ).values_list("user_id", "region")
-        )
-        crpv_of_region = dict(CRPVRegion.objects.values_list("region", "crpv_id"))
-        crpv_of = {
-            rpps: crpv_of_region.get(region_of.get(user.pk)) for rpps, user in doctors.items()
-        }
+        context = _Context(terms, counts)
         taken: set[str] = set()
         for start in range(0, len(records), CHUNK):
-            _write(records[start : start + CHUNK], doctors, crpv_of, terms, taken, counts)
+            chunk = records[start : start + CHUNK]
+            context.add_prescribers(chunk)
+            rows = _rows(chunk, context, taken, None)
+            for model, columns, table_rows in rows:
+                bulk.insert_rows(model, columns, table_rows)
     return counts
 
 
-def _prescribers(records: list[_Line], counts: dict[str, int]) -> dict[str, User]:
-    wanted: dict[str, dict[str, str]] = {}
-    for record in records:
-        wanted.setdefault(record.prescriber["rpps"], record.prescriber)
-    known = {
-        p.rpps: p.user
-        for p in PrescriberProfile.objects.filter(rpps__in=list(wanted)).select_related("user")
-    }
-    missing = [rpps for rpps in wanted if rpps not in known]
-    if missing:
+_COUNTS = ("patients", "visits", "steps", "stops", "adverse_events", "prescribers_created")
+
+
+def _import_streaming(lines: Iterable[str], terms: dict[str, ReactionTerm]) -> dict[str, int]:
+    """PostgreSQL: validation and writing overlap. The main thread validates and builds chunk
+    N+1 while a writer thread COPYs chunk N on the same connection (one transaction; the
+    main thread never touches that connection while the writer works) and then fires its
+    deferred foreign-key checks (SET CONSTRAINTS ALL IMMEDIATE), which is where PostgreSQL
+    spends most of its time. Primary keys and patient-code look-ups go through a second,
+    autocommit connection (sequences are not transactional anyway). On the first bad line the
+    writing stops, the rest of the file is still validated so that every bad line is listed,
+    and ImportFailed rolls the whole transaction back."""
+    counts = dict.fromkeys(_COUNTS, 0)
+    errors: list[tuple[int, str]] = []
+    term_codes = set(terms)
+    today = timezone.localdate()
+    with transaction.atomic():
+        bulk.fast_session()
+        context = _Context(terms, counts)
+        main = connection.connection
+        side = connection.get_new_connection(connection.get_connection_params())
+        side.autocommit = True
+        pending: Future | None = None
+        taken: set[str] = set()
+        try:
+            with ThreadPoolExecutor(max_workers=1) as writer, side.cursor() as side_cursor:
+                chunk: list[_Line] = []
+
+                def flush() -> Future | None:
+                    nonlocal pending
+                    if errors or not chunk:
+                        return pending
+                    if context.missing_prescribers(chunk):
+                        # Prescribers are created in the import's transaction: wait for the
+                        # writer to leave the connection first.
+                        if pending is not None:
+                            pending.result()
+                        context.add_prescribers(chunk)
+                    rows = _rows(chunk, context, taken, side_cursor)
+                    if pending is not None:
+                        pending.result()
+                    return writer.submit(_copy_chunk, main, rows)
+
+                for number, raw in enumerate(lines, start=1):
+                    if not raw.strip():
+                        continue
+                    try:
+                        record = validate(number, raw, term_codes, today)
+                    except _Invalid as exc:
+                        errors.append((number, str(exc)))
+                        continue
+                    if not errors:
+                        chunk.append(record)
+                        if len(chunk) >= CHUNK:
+                            pending = flush()
+                            chunk = []
+                pending = flush()
+                if pending is not None:
+                    pending.result()
+        finally:
+            side.close()
+        if errors:
+            raise ImportFailed(errors)
+    return counts
+
+
+def _copy_chunk(conn, rows: list[tuple[type, tuple[str, ...], list[tuple]]]) -> None:
+    """Writer thread: COPY one chunk's rows, then check their foreign keys right away (the
+    constraints stay deferrable; this only fires the checks queued so far)."""
+    with conn.cursor() as cursor:
+        for model, columns, table_rows in rows:
+            bulk.copy_rows(cursor, model, columns, table_rows)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+class _Context:
+    """Prescribers (rpps -> user id and CRPV), reaction terms and the running counts."""
+
+    def __init__(self, terms: dict[str, ReactionTerm], counts: dict[str, int]):
+        self.terms = terms
+        self.counts = counts
+        self.doctors: dict[str, int] = {}
+        self.crpv_of: dict[str, int | None] = {}
+        self.crpv_of_region = dict(CRPVRegion.objects.values_list("region", "crpv_id"))
+
+    def missing_prescribers(self, records: list[_Line]) -> bool:
+        doctors = self.doctors
+        return any(r.prescriber["rpps"] not in doctors for r in records)
+
+    def add_prescribers(self, records: list[_Line]) -> None:
+        """Look up (and create, as approved accounts without a usable password) the chunk's
+        prescribers not seen yet."""
+        wanted: dict[str, dict[str, str]] = {}
+        for record in records:
+            if record.prescriber["rpps"] not in self.doctors:
+                wanted.setdefault(record.prescriber["rpps"], record.prescriber)
+        if not wanted:
+            return
+        for rpps, user_id, region in PrescriberProfile.objects.filter(
+            rpps__in=list(wanted)
+        ).values_list("rpps", "user_id", "region"):
+            self.doctors[rpps] = user_id
+            self.crpv_of[rpps] = self.crpv_of_region.get(region)
+        missing = [rpps for rpps in wanted if rpps not in self.doctors]
+        if not missing:
+            return
         unusable = make_password(None)
-        users = [
-            User(
-                email=f"rpps{rpps}@import.rtu-baclofene.fr",
-                role="prescriber",
-                status=User.Status.APPROVED,
-                is_active=True,
-                password=unusable,
+        email = "rpps{}@import.rtu-baclofene.fr".format
+        User.objects.bulk_create(
+            [
+                User(
+                    email=email(rpps),
+                    role="prescriber",
+                    status=User.Status.APPROVED,
+                    is_active=True,
+                    password=unusable,
+                )
+                for rpps in missing
+            ],
+            batch_size=1000,
+        )
+        created = dict(
+            User.objects.filter(email__in=[email(rpps) for rpps in missing]).values_list(
+                "email", "pk"
             )
-            for rpps in missing
-        ]
-        User.objects.bulk_create(users, batch_size=1000)
-        created = {u.email: u for u in User.objects.filter(email__in=[u.email for u in users])}
+        )
         PrescriberProfile.objects.bulk_create(
             [
                 PrescriberProfile(
-                    user=created[f"rpps{rpps}@import.rtu-baclofene.fr"],
+                    user_id=created[email(rpps)],
                     rpps=rpps,
                     specialty=wanted[rpps]["specialty"],
                     region=wanted[rpps]["region"],
@@ -364,40 +459,50 @@ def _prescribers(records: list[_Line], counts: dict[str, int]) -> dict[str, User
             batch_size=1000,
         )
         for rpps in missing:
-            known[rpps] = created[f"rpps{rpps}@import.rtu-baclofene.fr"]
-        counts["prescribers_created"] += len(missing)
-    return known
+            self.doctors[rpps] = created[email(rpps)]
+            self.crpv_of[rpps] = self.crpv_of_region.get(wanted[rpps]["region"])
+        self.counts["prescribers_created"] += len(missing)
 
 
-def _codes(count: int, taken: set[str]) -> list[str]:
+def _codes(count: int, taken: set[str], cursor=None) -> list[str]:
+    """`count` new patient codes, unused in the database and in this import."""
     codes: list[str] = []
     while len(codes) < count:
         batch = {generate_code() for _ in range(count - len(codes))} - taken
-        batch -= set(Patient.objects.filter(code__in=list(batch)).values_list("code", flat=True))
+        if cursor is None:
+            used = Patient.objects.filter(code__in=list(batch)).values_list("code", flat=True)
+        else:
+            cursor.execute(
+                'SELECT "code" FROM "patients_patient" WHERE "code" = ANY(%s)', [list(batch)]
+            )
+            used = [row[0] for row in cursor.fetchall()]
+        batch -= set(used)
         taken |= batch
         codes += sorted(batch)
     return codes
 
 
-def _write(
-    records: list[_Line],
-    doctors: dict[str, User],
-    crpv_of: dict[str, int | None],
-    terms: dict[str, ReactionTerm],
-    taken: set[str],
-    counts: dict[str, int],
-) -> None:
-    """One chunk of validated lines as plain rows, written with reports.bulk (COPY)."""
-    codes = _codes(len(records), taken)
-    patient_ids = bulk.reserve_ids(Patient, len(records))
-    visit_ids = iter(bulk.reserve_ids(Visit, sum(len(r.visits) for r in records)))
-    stop_ids = iter(bulk.reserve_ids(StopOfTreatment, sum(1 for r in records if r.stop)))
+def _rows(
+    records: list[_Line], context: _Context, taken: set[str], cursor=None
+) -> list[tuple[type, tuple[str, ...], list[tuple]]]:
+    """One chunk of validated lines as plain rows for reports.bulk, parents first; ids and
+    codes are looked up through `cursor` (or Django's connection if None)."""
+    doctors, crpv_of, terms, counts = (
+        context.doctors,
+        context.crpv_of,
+        context.terms,
+        context.counts,
+    )
+    codes = _codes(len(records), taken, cursor)
+    patient_ids = bulk.reserve_ids(Patient, len(records), cursor)
+    visit_ids = iter(bulk.reserve_ids(Visit, sum(len(r.visits) for r in records), cursor))
+    stop_ids = iter(bulk.reserve_ids(StopOfTreatment, sum(1 for r in records if r.stop), cursor))
     now = bulk.now_value()
     version_on = rules.protocol_in_force
     patients, visit_rows, stop_rows, step_rows, event_rows = [], [], [], [], []
     for record, code, pid in zip(records, codes, patient_ids, strict=True):
         p = record.patient
-        doctor = doctors[record.prescriber["rpps"]].pk
+        doctor = doctors[record.prescriber["rpps"]]
         inclusion = p["inclusion_date"]
         all_steps = sorted(s for v in record.visits for s in v["steps"])
         if record.stop:
@@ -515,13 +620,15 @@ def _write(
                     now,
                 )
             )
-    bulk.insert_rows(Patient, bulk.PATIENT_COLUMNS, patients)
-    bulk.insert_rows(Visit, bulk.VISIT_COLUMNS, visit_rows)
-    bulk.insert_rows(StopOfTreatment, bulk.STOP_COLUMNS, stop_rows)
-    bulk.insert_rows(DoseStep, bulk.STEP_COLUMNS, step_rows)
-    bulk.insert_rows(AdverseEvent, bulk.EVENT_COLUMNS, event_rows)
     counts["patients"] += len(patients)
     counts["visits"] += len(visit_rows)
     counts["steps"] += len(step_rows)
     counts["stops"] += len(stop_rows)
     counts["adverse_events"] += len(event_rows)
+    return [
+        (Patient, bulk.PATIENT_COLUMNS, patients),
+        (Visit, bulk.VISIT_COLUMNS, visit_rows),
+        (StopOfTreatment, bulk.STOP_COLUMNS, stop_rows),
+        (DoseStep, bulk.STEP_COLUMNS, step_rows),
+        (AdverseEvent, bulk.EVENT_COLUMNS, event_rows),
+    ]

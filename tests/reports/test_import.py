@@ -165,3 +165,48 @@ def test_each_rule_names_its_reason(tmp_path, capsys, change, reason):
         call_command("import_cohort", str(path))
     assert reason in capsys.readouterr().err
     assert Patient.objects.count() == 0
+
+
+def test_bad_line_after_written_chunks_rolls_everything_back(tmp_path, capsys, monkeypatch):
+    """Chunks are written while later lines are still being validated (PostgreSQL): a bad
+    line further down still leaves nothing behind, and every bad line is listed."""
+    from reports import importer
+
+    monkeypatch.setattr(importer, "CHUNK", 2)
+    new_doctor = json.loads(line())
+    new_doctor["prescriber"]["rpps"] = "10000000017"
+    bad = json.loads(line())
+    bad["patient"]["craving"] = 11
+    path = tmp_path / "cohort.jsonl"
+    path.write_text(
+        "\n".join([line(), line(), line(), json.dumps(new_doctor), line(), json.dumps(bad)])
+        + "\n"
+        + "\n".join([line(), "[]", line()])
+        + "\n"
+    )
+    with pytest.raises(CommandError) as failure:
+        call_command("import_cohort", str(path))
+    assert failure.value.returncode == 1
+    err = capsys.readouterr().err
+    assert "line 6: patient.craving must be between 0 and 10" in err
+    assert "line 8: a line must be a JSON object" in err
+    assert len(err.strip().splitlines()) == 2
+    assert Patient.objects.count() == 0 and Visit.objects.count() == 0
+    assert DoseStep.objects.count() == 0 and AdverseEvent.objects.count() == 0
+    assert PrescriberProfile.objects.count() == 0
+
+
+def test_many_chunks_import(tmp_path, capsys, monkeypatch):
+    from reports import importer
+
+    monkeypatch.setattr(importer, "CHUNK", 2)
+    other = json.loads(line())
+    other["prescriber"]["rpps"] = "10000000017"
+    path = tmp_path / "cohort.jsonl"
+    path.write_text("\n".join([line(), line(), line(), json.dumps(other), line()]) + "\n")
+    call_command("import_cohort", str(path))
+    assert "Imported 5 patients" in capsys.readouterr().out
+    assert Patient.objects.count() == 5 and PrescriberProfile.objects.count() == 2
+    assert Visit.objects.count() == 10 and DoseStep.objects.count() == 15
+    assert len(set(Patient.objects.values_list("code", flat=True))) == 5
+    assert AdverseEvent.objects.filter(crpv__isnull=False).count() == AdverseEvent.objects.count()
