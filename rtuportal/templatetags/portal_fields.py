@@ -168,3 +168,30 @@ def bs_field(field: BoundField) -> SafeString:
         f'<div id="div_{_id(field)}" class="mb-3">{label}'
         f"{_render_widget(_widget(field, extra))}{_errors(field)}{_help(field)}</div>"
     )
+
+
+def _plain(field: BoundField) -> str:
+    """`field.as_widget()` (Django's widget templates), for inputs and textareas."""
+    widget = field.field.widget
+    attrs = field.build_widget_attrs({})
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    return _render_widget(widget.get_context(field.html_name, field.value(), attrs)["widget"])
+
+
+@register.filter
+def widget(field: BoundField) -> SafeString:
+    """`{{ field.as_widget }}` without the template engine, for inputs and textareas."""
+    if field.field.localize or not isinstance(
+        field.field.widget, (*_INPUTS, forms.HiddenInput, forms.Textarea)
+    ):
+        return field.as_widget()
+    return _safe(_plain(field))
+
+
+@register.filter
+def hidden_form(form) -> SafeString:
+    """`{{ formset.management_form }}` (hidden fields only) without the template engine."""
+    if form.errors or any(not f.is_hidden for f in form):
+        return _safe(str(form))
+    return _safe("".join(_plain(f) for f in form))
