@@ -77,11 +77,14 @@ def test_database_errors_answer_a_clear_503_page(rf):
 
     from rtuportal.views import server_error
 
+    from django.utils import translation
+
     request = rf.get("/patients/")
     try:
         raise OperationalError("could not connect to server")
     except OperationalError:
-        page = server_error(request)
+        with translation.override("fr"):  # what LanguageMiddleware activates by default
+            page = server_error(request)
     assert page.status_code == 503
     assert "momentanément indisponible" in page.content.decode()
     assert page["Retry-After"] == "30"
