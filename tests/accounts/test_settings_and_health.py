@@ -74,10 +74,9 @@ def test_health_is_503_and_names_the_broker_when_redis_is_down(client, settings)
 def test_database_errors_answer_a_clear_503_page(rf):
     """The 500 handler turns a database outage into a 503 page that tells the user to retry."""
     from django.db import OperationalError
+    from django.utils import translation
 
     from rtuportal.views import server_error
-
-    from django.utils import translation
 
     request = rf.get("/patients/")
     try:
