@@ -22,7 +22,7 @@ run: $(STAMP)
 	$(PY) manage.py compilemessages --ignore '.venv' -v0
 	@if $(PY) manage.py shell -c "import sys; from patients.models import Patient; sys.exit(0 if Patient.objects.exists() else 1)" 2>/dev/null; \
 	  then $(PY) manage.py seed_demo --patients 0; \
-	  else echo "First run: seeding the demo cohort (about a minute)..."; $(PY) manage.py seed_demo; fi
+	  else echo "First run: seeding the demo cohort (a few seconds)..."; $(PY) manage.py seed_demo; fi
 	@echo "Portal: http://$(HOST):$(PORT)/"
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
