@@ -55,7 +55,8 @@ def _visit_initial(patient) -> dict:
     today = timezone.localdate()
     current = timeline.dose_on(log, today)
     initial = {"visit_date": today}
-    if not patient.visits.exists():
+    last = patient.visits.order_by("-visit_date", "-pk").first()
+    if last is None:
         initial.update(
             visit_date=patient.inclusion_date,
             alcohol_g_per_day=patient.alcohol_g_per_day,
@@ -67,6 +68,14 @@ def _visit_initial(patient) -> dict:
     elif patient.pretreatment_dose_mg is None:
         first = rules.protocol_in_force(max(initial["visit_date"], rules.RTU_START))
         initial["daily_dose_mg"] = first.highest_first_dose_mg
+    if last is not None and last.daily_dose_mg == initial.get("daily_dose_mg"):
+        # A monthly visit at an unchanged dose keeps the patient's split into intakes.
+        initial.update(
+            dose_morning_mg=last.dose_morning_mg,
+            dose_noon_mg=last.dose_noon_mg,
+            dose_evening_mg=last.dose_evening_mg,
+            dose_bedtime_mg=last.dose_bedtime_mg,
+        )
     return initial
 
 

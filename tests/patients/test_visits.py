@@ -216,3 +216,27 @@ def test_later_visit_checks_against_the_log(alice_client, alice_patient):
     response = alice_client.post(new_url(alice_patient), data)
     assert "acknowledge_warnings" in response.context["form"].errors
     assert Visit.objects.count() == 1
+
+
+def test_next_visit_form_keeps_the_split_when_the_dose_is_unchanged(alice_client, alice_patient):
+    alice_client.post(
+        new_url(alice_patient),
+        visit_post(
+            dose_morning_mg="10", dose_noon_mg="0", dose_evening_mg="0", dose_bedtime_mg="5"
+        ),
+    )
+    form = alice_client.get(new_url(alice_patient)).context["form"]
+    assert form["daily_dose_mg"].value() == 15
+    assert [form[f"dose_{t}_mg"].value() for t in ("morning", "noon", "evening", "bedtime")] == [
+        10,
+        0,
+        0,
+        5,
+    ]
+
+
+def test_next_visit_form_does_not_reuse_the_split_of_another_dose(alice_client, alice_patient):
+    alice_client.post(new_url(alice_patient), visit_post(steps=[("2014-04-03", 20)]))
+    form = alice_client.get(new_url(alice_patient)).context["form"]
+    assert form["daily_dose_mg"].value() == 20
+    assert form["dose_morning_mg"].value() in (None, 0, "")
