@@ -20,6 +20,7 @@ class Patient(models.Model):
         on_delete=models.PROTECT,
         related_name="patients",
         verbose_name=_("prescriber"),
+        db_index=False,  # patient_prescriber_visit leads with it
     )
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     birth_year = models.PositiveSmallIntegerField(_("birth year"))

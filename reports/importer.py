@@ -323,14 +323,15 @@ _COUNTS = ("patients", "visits", "steps", "stops", "adverse_events", "prescriber
 
 
 def _import_streaming(lines: Iterable[str], terms: dict[str, ReactionTerm]) -> dict[str, int]:
-    """PostgreSQL: validation and writing overlap. The main thread validates and builds chunk
-    N+1 while a writer thread COPYs chunk N on the same connection (one transaction; the
-    main thread never touches that connection while the writer works) and then fires its
-    deferred foreign-key checks (SET CONSTRAINTS ALL IMMEDIATE), which is where PostgreSQL
-    spends most of its time. Primary keys and patient-code look-ups go through a second,
-    autocommit connection (sequences are not transactional anyway). On the first bad line the
-    writing stops, the rest of the file is still validated so that every bad line is listed,
-    and ImportFailed rolls the whole transaction back."""
+    """PostgreSQL: validation and writing overlap. The main thread validates, builds and
+    formats chunk N+1 while a writer thread COPYs chunk N on the same connection (one
+    transaction; the main thread never touches that connection while the writer works) and
+    then fires its deferred foreign-key checks (SET CONSTRAINTS ALL IMMEDIATE), which is where
+    PostgreSQL spends most of its time. Primary keys and patient-code look-ups go through a
+    second, autocommit connection (sequences are not transactional anyway), which also lends
+    its adapters to format the COPY data. On the first bad line the writing stops, the rest of
+    the file is still validated so that every bad line is listed, and ImportFailed rolls the
+    whole transaction back."""
     counts = dict.fromkeys(_COUNTS, 0)
     errors: list[tuple[int, str]] = []
     term_codes = set(terms)
@@ -357,10 +358,13 @@ def _import_streaming(lines: Iterable[str], terms: dict[str, ReactionTerm]) -> d
                         if pending is not None:
                             pending.result()
                         context.add_prescribers(chunk)
-                    rows = _rows(chunk, context, taken, side_cursor)
+                    payloads = [
+                        (model, columns, bulk.copy_payload(side, table_rows))
+                        for model, columns, table_rows in _rows(chunk, context, taken, side_cursor)
+                    ]
                     if pending is not None:
                         pending.result()
-                    return writer.submit(_copy_chunk, main, rows)
+                    return writer.submit(_copy_chunk, main, payloads)
 
                 for number, raw in enumerate(lines, start=1):
                     if not raw.strip():
@@ -385,12 +389,14 @@ def _import_streaming(lines: Iterable[str], terms: dict[str, ReactionTerm]) -> d
     return counts
 
 
-def _copy_chunk(conn, rows: list[tuple[type, tuple[str, ...], list[tuple]]]) -> None:
-    """Writer thread: COPY one chunk's rows, then check their foreign keys right away (the
-    constraints stay deferrable; this only fires the checks queued so far)."""
+def _copy_chunk(conn, payloads: list[tuple[type, tuple[str, ...], bytes]]) -> None:
+    """Writer thread: COPY one chunk's rows (formatted by the main thread: the writer needs
+    almost no Python, so PostgreSQL is fed at full speed while the main thread validates),
+    then check their foreign keys right away (the constraints stay deferrable; this only
+    fires the checks queued so far)."""
     with conn.cursor() as cursor:
-        for model, columns, table_rows in rows:
-            bulk.copy_rows(cursor, model, columns, table_rows)
+        for model, columns, payload in payloads:
+            bulk.copy_bytes(cursor, model, columns, payload)
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
