@@ -44,6 +44,9 @@ def main() -> None:
     parser.add_argument("--caseload", type=int, default=300, help="prescriber's patient count")
     parser.add_argument("--pages", default="list,detail,form,save")
     parser.add_argument("--profile", help="write a cProfile dump of the timed loop here")
+    parser.add_argument(
+        "--queries", action="store_true", help="print the SQL of one request of each page"
+    )
     args = parser.parse_args()
 
     import django
@@ -131,6 +134,15 @@ def main() -> None:
             response = call()
             if response.status_code != expected:
                 raise SystemExit(f"{name}: {response.status_code}, expected {expected}")
+    if args.queries:
+        from django.test.utils import CaptureQueriesContext
+
+        for name in chosen:
+            with CaptureQueriesContext(connection) as captured:
+                pages[name][0]()
+            print(f"--- {name}: {len(captured.captured_queries)} queries")
+            for query in captured.captured_queries:
+                print(f"  {query['time']:>6} {query['sql'][:300]}")
     profiler = cProfile.Profile() if args.profile else None
     for name in chosen:
         call, _expected = pages[name]

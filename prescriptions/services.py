@@ -92,15 +92,7 @@ def patient_log(patient: Patient, *, exclude_visit_id: int | None = None) -> Pat
         for s in DoseStep.objects.filter(patient=patient)
         if exclude_visit_id is None or s.visit_id != exclude_visit_id
     ]
-    stops = list(patient.stops.all())
-    log = timeline.effective_log(
-        inclusion_date=patient.inclusion_date,
-        pretreatment_dose_mg=patient.pretreatment_dose_mg,
-        visits=visits,
-        steps=steps,
-        stops=stops,
-    )
-    return PatientLog(visits, steps, stops, log)
+    return _log_of(patient, visits, steps, list(patient.stops.all()))
 
 
 def visit_assess(
@@ -250,9 +242,10 @@ def _refuse_on_findings(assessment: Assessment, warnings_acknowledged: bool) -> 
         raise error
 
 
-def _refresh_summary(patient: Patient) -> None:
-    """Keep the list columns (current dose, last visit, titration) in step with the log."""
-    stored = patient_log(patient)
+def _refresh_summary(patient: Patient, stored: PatientLog | None = None) -> None:
+    """Keep the list columns (current dose, last visit, titration) in step with the log
+    (`stored`: the log as just written, when the caller has it; read again otherwise)."""
+    stored = stored or patient_log(patient)
     visits = sorted(stored.visits, key=lambda v: (v.visit_date, v.pk))
     last_visit = visits[-1] if visits else None
     in_titration = False
@@ -345,14 +338,17 @@ def visit_record(
         **intakes,
         **_opinion_fields(opinions),
     )
-    visit.full_clean()
+    _clean(visit)
     visit._history_user = by
     visit._change_reason = _("Visit recorded; steps: %(steps)s") % {
         "steps": _steps_text(assessment.planned)
     }
     visit.save()
-    _save_steps(patient, assessment.planned, visit=visit)
-    _refresh_summary(patient)
+    new_steps = _save_steps(patient, assessment.planned, visit=visit)
+    _refresh_summary(
+        patient,
+        _log_of(patient, [*stored.visits, visit], [*stored.steps, *new_steps], stored.stops),
+    )
     return visit
 
 
@@ -366,14 +362,41 @@ def _opinion_fields(opinions: dict) -> dict:
     return values
 
 
-def _save_steps(patient: Patient, planned, *, visit=None, stop=None) -> None:
+def _save_steps(patient: Patient, planned, *, visit=None, stop=None) -> list[DoseStep]:
     rows = [
         DoseStep(patient=patient, visit=visit, stop=stop, start_date=on, daily_dose_mg=dose)
         for on, dose in planned
     ]
     for row in rows:
-        row.full_clean()
-    DoseStep.objects.bulk_create(rows)
+        _clean(row)
+    return DoseStep.objects.bulk_create(rows)
+
+
+def _clean(instance) -> None:
+    """full_clean() without its database round trips: the parents are the rows in hand (no
+    existence query per foreign key) and the CHECK constraints are the database's own (one
+    SAVEPOINT + SELECT + RELEASE each otherwise). The forms and _visit_errors refuse those
+    values with a message next to the field first; the database refuses them in any case,
+    rolling the whole transaction back."""
+    instance.full_clean(
+        exclude=[
+            f.name
+            for f in instance._meta.concrete_fields
+            if f.is_relation and getattr(instance, f.name, None) is not None
+        ],
+        validate_constraints=False,
+    )
+
+
+def _log_of(patient: Patient, visits, steps, stops) -> PatientLog:
+    log = timeline.effective_log(
+        inclusion_date=patient.inclusion_date,
+        pretreatment_dose_mg=patient.pretreatment_dose_mg,
+        visits=visits,
+        steps=steps,
+        stops=stops,
+    )
+    return PatientLog(visits, steps, stops, log)
 
 
 @transaction.atomic

@@ -42,6 +42,25 @@ def report_request(
     return report
 
 
+def report_in_progress(
+    *, date_from: date | None, date_to: date | None, language: str = "fr"
+) -> CohortReport | None:
+    """The oldest report of the same period and language still pending or running, if any:
+    a second agency user asking for it joins that build instead of starting another (a
+    whole-cohort build takes a core of the database server for seconds)."""
+    return (
+        CohortReport.objects.defer("pdf", "summary")
+        .filter(
+            date_from=date_from,
+            date_to=date_to,
+            language=language,
+            status__in=[CohortReport.Status.PENDING, CohortReport.Status.RUNNING],
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
 @transaction.atomic
 def report_retry(*, report_id: int) -> CohortReport:
     """Put a failed report back in the queue: a new attempt on the same row."""

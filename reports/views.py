@@ -44,6 +44,16 @@ def report_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ReportRequestForm(request.POST)
         if form.is_valid():
+            running = services.report_in_progress(
+                date_from=form.cleaned_data["date_from"],
+                date_to=form.cleaned_data["date_to"],
+                language=form.cleaned_data["language"],
+            )
+            if running is not None:
+                messages.info(
+                    request, _("A report of this period is already being built: here it is.")
+                )
+                return redirect("reports:detail", pk=running.pk)
             try:
                 report = services.report_request(
                     requested_by=request.user,

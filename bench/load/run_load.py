@@ -14,7 +14,8 @@
    through the login form, then loop list -> patient page -> visit form -> visit saved (POST,
    302) -> patient page, paced to `--rate` requests/s overall; 2 agency users log in with the
    second factor, request the whole-cohort report, poll its progress every 2 s until done,
-   then request another (at most --reports each). `--duration` s measured after a warm-up.
+   read it (--report-pause s), then request another (at most --reports each); a request for
+   a period already being built joins that build. `--duration` s measured after a warm-up.
    Then `--saturation` s with no think time (the most the server answers).
 5. Every visit answered 302 is looked up in the database (and no other visit of today exists
    for those patients).
@@ -261,6 +262,12 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--agency", type=int, default=2)
     parser.add_argument("--reports", type=int, default=3, help="reports per agency user")
+    parser.add_argument(
+        "--report-pause",
+        type=float,
+        default=60,
+        help="s an agency user spends reading a report before asking for the next",
+    )
     parser.add_argument("--pool", type=int, default=80, help="patients per prescriber")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
@@ -290,6 +297,7 @@ def main() -> int:
             rate=args.rate,
             warmup=args.warmup,
             max_reports=args.reports,
+            report_pause=args.report_pause,
         )
         results["paced"] = client.summarize(rec)
         results["paced"]["pg"] = {k: v - before[k] for k, v in pg_stats().items()}

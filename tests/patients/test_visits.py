@@ -35,6 +35,26 @@ def test_happy_path_with_titration_steps(alice_client, alice_patient):
     assert visit.history.get().history_user.email == "alice@example.fr"
 
 
+@pytest.mark.parametrize(
+    "steps", [[], [("2014-04-03", 20), ("2014-04-05", 25), ("2014-04-08", 30)]]
+)
+def test_visit_save_query_count_is_fixed(
+    alice_client, alice_patient, django_assert_num_queries, steps
+):
+    alice_client.get(new_url(alice_patient))  # the session is touched on this one
+    # 1 session, 2 user, 3 patient; in the transaction: 4 savepoint, 5 patient locked,
+    # 6-8 its visits, steps and stops, 9 the visit, 10 its history row, 11 the steps (one
+    # INSERT whatever their number), 12 the list columns of the patient (from the log in
+    # hand, not read again), 13 release. No constraint round trip (see services._clean).
+    with django_assert_num_queries(13, info="visit save"):
+        response = alice_client.post(new_url(alice_patient), visit_post(steps=steps))
+    assert response.status_code == 302
+    assert DoseStep.objects.filter(patient=alice_patient).count() == 1 + len(steps)
+    alice_patient.refresh_from_db()
+    assert alice_patient.latest_dose_mg == (steps[-1][1] if steps else 15)
+    assert alice_patient.in_titration == bool(steps)
+
+
 def test_dose_not_multiple_of_5(alice_client, alice_patient):
     response = alice_client.post(
         new_url(alice_patient), visit_post(daily_dose_mg="17", dose_bedtime_mg="2")

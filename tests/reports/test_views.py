@@ -83,6 +83,26 @@ def test_year_preset_sets_the_period(admin_client):
     )
 
 
+def test_a_second_request_of_a_period_being_built_joins_that_build(
+    agency_client, agency, admin_client
+):
+    running = CohortReport.objects.create(requested_by=agency, status="running", progress=30)
+    response = admin_client.post(reverse("reports:list"), {"preset": "all", "language": "fr"})
+    assert response["Location"] == reverse("reports:detail", args=[running.pk])
+    assert CohortReport.objects.count() == 1
+    assert not OutboxMessage.objects.filter(task_name="reports.tasks.build_report").exists()
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "déjà en cours de production" in page
+    # Another period, or another language, is another build.
+    admin_client.post(reverse("reports:list"), {"preset": "all", "language": "en"})
+    admin_client.post(reverse("reports:list"), {"preset": "year-2014", "language": "fr"})
+    assert CohortReport.objects.count() == 3
+    # Once the first is done, the same period is built anew (the data may have changed).
+    CohortReport.objects.filter(pk=running.pk).update(status="done", progress=100)
+    agency_client.post(reverse("reports:list"), {"preset": "all", "language": "fr"})
+    assert CohortReport.objects.count() == 4
+
+
 def test_bad_period_is_refused_and_nothing_written(agency_client):
     response = agency_client.post(
         reverse("reports:list"),
