@@ -51,7 +51,26 @@ def _widget(field: BoundField, extra: str, *, attrs: dict | None = None) -> dict
     return context
 
 
+def _render_select(context: dict) -> str:
+    """django/forms/widgets/select.html and select_option.html."""
+    parts = [f'<select name="{conditional_escape(context["name"])}"{_attrs(context["attrs"])}>']
+    for group, options, _index in context["optgroups"]:
+        if group:
+            parts.append(f'\n  <optgroup label="{conditional_escape(group)}">')
+        for option in options:
+            parts.append(
+                f'\n  <option value="{conditional_escape(str(option["value"]))}"'
+                f"{_attrs(option['attrs'])}>{conditional_escape(option['label'])}</option>\n"
+            )  # select_option.html ends with a newline, which the include keeps
+        if group:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return "".join(parts)
+
+
 def _render_widget(context: dict) -> str:
+    if context["template_name"].endswith("/select.html"):
+        return _render_select(context)
     if context["template_name"].endswith("textarea.html"):
         value = conditional_escape(context["value"]) if context["value"] else ""
         name = conditional_escape(context["name"])
@@ -181,9 +200,10 @@ def _plain(field: BoundField) -> str:
 
 @register.filter
 def widget(field: BoundField) -> SafeString:
-    """`{{ field.as_widget }}` without the template engine, for inputs and textareas."""
+    """`{{ field.as_widget }}` without the template engine, for inputs, textareas and
+    selects."""
     if field.field.localize or not isinstance(
-        field.field.widget, (*_INPUTS, forms.HiddenInput, forms.Textarea)
+        field.field.widget, (*_INPUTS, forms.HiddenInput, forms.Textarea, forms.Select)
     ):
         return field.as_widget()
     return _safe(_plain(field))
