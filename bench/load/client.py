@@ -435,6 +435,25 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
+def _timeline(measured: list[Sample], step: float = 5.0) -> list[dict]:
+    """Requests, median and p95 per `step` seconds of the window: when the slow ones came."""
+    if not measured:
+        return []
+    start = min(s.started for s in measured)
+    buckets: dict[int, list[float]] = {}
+    for sample in measured:
+        buckets.setdefault(int((sample.started - start) // step), []).append(sample.seconds * 1000)
+    return [
+        {
+            "from_s": index * step,
+            "requests": len(times),
+            "median_ms": percentile(times, 50),
+            "p95_ms": percentile(times, 95),
+        }
+        for index, times in sorted(buckets.items())
+    ]
+
+
 def summarize(recorder: Recorder) -> dict:
     measured = [s for s in recorder.samples if s.measured]
     window = getattr(recorder, "window_seconds", 0) or 1
@@ -463,6 +482,7 @@ def summarize(recorder: Recorder) -> dict:
             "median": percentile([s.seconds * 1000 for s in measured], 50),
             "p95": percentile([s.seconds * 1000 for s in measured], 95),
         },
+        "timeline": _timeline(measured),
         "saved_visits": len(recorder.saved_visits),
         "reports": list(recorder.reports),
         "error_samples": recorder.errors[:20],

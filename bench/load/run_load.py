@@ -227,6 +227,12 @@ def print_summary(title: str, summary: dict) -> None:
         f"{summary['requests_per_second']:.1f} req/s, errors {summary['errors_total']}"
     )
     print(fmt_table(summary))
+    print(
+        "   every 5 s (requests, p95 ms): "
+        + ", ".join(f"{b['requests']}/{b['p95_ms']:.0f}" for b in summary.get("timeline", []))
+    )
+    for report in summary.get("reports", []):
+        print("   report:", report)
     for error in summary["error_samples"][:5]:
         print("   error:", error)
 
@@ -270,7 +276,7 @@ def main() -> int:
     )
     parser.add_argument("--pool", type=int, default=80, help="patients per prescriber")
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--saturation", type=float, default=20, help="s without pause (0: skip)")
     parser.add_argument("--hello", type=float, default=20, help="s of each hello run (0: skip)")
     parser.add_argument("--results", default=str(ROOT / "bench" / "results.md"))
