@@ -2,6 +2,7 @@
 inactive and a pending account. Agency and admin have a TOTP device, so they may reach pages."""
 
 import os
+import time
 
 import pytest
 from django.test import Client
@@ -10,6 +11,22 @@ from accounts.services import account_create
 from accounts.validators import rpps_with_check_digit
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+
+
+def totp_now(secret: str = TOTP_SECRET, *, margin: float = 5.0) -> str:
+    """The current TOTP code, taken at least `margin` seconds before its 30 s period ends.
+
+    A code read in the last instants of its period may reach the server in the next one and be
+    refused (the portal accepts no clock tolerance); waiting for the next period removes that race.
+    """
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    left = 30 - time.time() % 30
+    if left < margin:
+        time.sleep(left + 0.05)
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
 PASSWORD = "Corr3ct-Horse-Battery!"
 
 

@@ -1,21 +1,15 @@
-import time
 from datetime import timedelta
 
 import pytest
 import time_machine
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import User
-from tests.conftest import PASSWORD, TOTP_SECRET, _make
+from tests.conftest import PASSWORD, _make, totp_now
 
 pytestmark = pytest.mark.django_db
-
-
-def totp_now(secret: str = TOTP_SECRET) -> str:
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 
 def test_agency_login_asks_for_the_totp_code_before_any_page(client, agency):

@@ -10,7 +10,6 @@ fails on any critical or serious violation, and a check that the browser logged 
 import json
 import os
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-from tests.conftest import TOTP_SECRET, require_service
+from tests.conftest import require_service, totp_now
 
 # Playwright's sync API runs an asyncio loop in this thread; the ORM calls the tests make between
 # browser steps are synchronous and safe here.
@@ -38,12 +37,6 @@ ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 AXE_REPORT = ARTIFACTS / "axe"
 BLOCKING_IMPACTS = {"critical", "serious"}
-
-
-def totp_now(secret: str = TOTP_SECRET) -> str:
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 
 @pytest.fixture(scope="session")

@@ -57,6 +57,7 @@ def report(suffix: str = "") -> Callable[[World], str]:
 HOME = "->/"
 # Second-factor management asks for the password again first.
 REAUTH = "->/accounts/reauthenticate/"
+CODE_REAUTH = "->/accounts/reauthenticate/code/"
 
 # fmt: off
 MATRIX: dict[str, Entry] = {
@@ -93,6 +94,12 @@ MATRIX: dict[str, Entry] = {
         fixed("/accounts/password/reset/key/1-not-a-key/"),             200,   200,   200,   200,   200),
     "accounts/login/code/confirm/": Entry(
         fixed("/accounts/login/code/confirm/"),                         LOGIN, HOME,  HOME,  HOME,  HOME),
+    # Re-authentication by e-mailed code (allauth 65.22+): login by code is off in this portal,
+    # so both send back to the password step.
+    "accounts/reauthenticate/code/": Entry(
+        fixed("/accounts/reauthenticate/code/"),                        LOGIN, REAUTH, REAUTH, REAUTH, REAUTH),
+    "accounts/reauthenticate/code/confirm/": Entry(
+        fixed("/accounts/reauthenticate/code/confirm/"),                LOGIN, CODE_REAUTH, CODE_REAUTH, CODE_REAUTH, CODE_REAUTH),
     # --- second factor (allauth.mfa) ---
     "accounts/2fa/": Entry(fixed("/accounts/2fa/"),                     LOGIN, 200,   200,   200,   200),
     "accounts/2fa/authenticate/": Entry(fixed("/accounts/2fa/authenticate/"), LOGIN, HOME, HOME, HOME, HOME),
