@@ -223,20 +223,18 @@ def _protocol_findings(date_from: date | None, date_to: date | None) -> list[dic
     own date, the step before it (LAG over the patient's steps; for the first step of an
     already-treated patient, the dose taken before inclusion), and the opinions recorded on the
     patient's visits up to that date. Thresholds come from rules.PROTOCOLS, not from this file.
+
+    One sort-free pass in the order of the (patient, start date) index: the patients of a
+    version are counted on their first step in it (the step before it is in an earlier version
+    or there is none: versions follow the dates), the patients with a blocking finding on
+    their first blocking step in it (a running "last blocking date before this step" over the
+    same window). The final GROUP BY has a handful of groups and no DISTINCT, so nothing
+    1.5 million rows wide is sorted or spilled to disk.
     """
     step = DoseStep._meta.db_table
     patient = Patient._meta.db_table
     visit = Visit._meta.db_table
-    where = ["1 = 1"]
-    params: list[Any] = []
-    if date_from is not None:
-        where.append("p.inclusion_date >= %s")
-        params.append(date_from)
-    if date_to is not None:
-        where.append("p.inclusion_date <= %s")
-        params.append(date_to)
-    cohort_sql = " AND ".join(where)
-    cohort_params = list(params)
+    cohort_sql, cohort_params = _cohort_where(date_from, date_to)
     step_upto, visit_upto = "", ""
     if date_to is not None:
         step_upto = " AND s.start_date <= %s"
@@ -244,21 +242,26 @@ def _protocol_findings(date_from: date | None, date_to: date | None) -> list[dic
 
     if connection.vendor == "postgresql":
         days = "(start_date - prev_on)"
-        year = "CAST(EXTRACT(YEAR FROM start_date) AS INTEGER)"
+        year = "CAST(EXTRACT(YEAR FROM s.start_date) AS INTEGER)"
         true = "TRUE"
     else:
         days = "CAST(julianday(start_date) - julianday(prev_on) AS INTEGER)"
-        year = "CAST(strftime('%%Y', start_date) AS INTEGER)"
+        year = "CAST(strftime('%%Y', s.start_date) AS INTEGER)"
         true = "1"
 
     big = 10**9  # "no such threshold"
     protocols = rules.PROTOCOLS
-    version_case = (
-        "CASE "
-        + " ".join(f"WHEN start_date >= %s THEN '{p.version}'" for p in reversed(protocols))
-        + " ELSE '' END"
-    )
-    version_params = [p.in_force_from for p in reversed(protocols)]
+
+    def version_of(column: str) -> str:
+        """The version in force on the date in `column` ('' before the first one).
+
+        The dates are ISO literals from rules.PROTOCOLS (compared as dates by PostgreSQL, as
+        ISO text by SQLite, which stores dates that way)."""
+        whens = " ".join(
+            f"WHEN {column} >= '{p.in_force_from.isoformat()}' THEN '{p.version}'"
+            for p in reversed(protocols)
+        )
+        return f"CASE {whens} ELSE '' END"
 
     def by_version(attribute: str) -> str:
         """A CASE picking the version's threshold (literal integers from the rules' data)."""
@@ -270,51 +273,64 @@ def _protocol_findings(date_from: date | None, date_to: date | None) -> list[dic
             elif isinstance(value, bool):
                 value = int(value)
             parts.append(f"WHEN '{p.version}' THEN {int(value)}")
-        return f"CASE version {' '.join(parts)} ELSE {big} END"
+        return f"CASE o.version {' '.join(parts)} ELSE {big} END"
+
+    thresholds = {
+        "t_max": "max_daily_dose_mg",
+        "t_taper_above_max": "taper_above_max_allowed",
+        "t_second": "second_opinion_from_mg",
+        "t_collegial": "collegial_opinion_above_mg",
+        "t_collegial_65": "collegial_opinion_from_mg_if_over_65",
+        "t_multi": "multidisciplinary_care_above_mg",
+        "t_first": "highest_first_dose_mg",
+        "t_up": "largest_increase_mg",
+        "t_up_days": "fewest_days_between_increases",
+        "t_down": "largest_decrease_mg",
+        "t_down_days": "fewest_days_between_decreases",
+    }
+    threshold_columns = ", ".join(f"{by_version(a)} AS {c}" for c, a in thresholds.items())
 
     older = rules.OLDER_PATIENT_AGE_ABOVE
     conditions = {
         "BEFORE_PROTOCOL": "version = ''",
-        "INVALID_DOSE": "NOT valid",
+        "INVALID_DOSE": "valid = 0",
         "MAX_DOSE_EXCEEDED": (
-            f"checked AND dose > {by_version('max_daily_dose_mg')} AND NOT ("
-            f"{by_version('taper_above_max_allowed')} = 1 AND prev IS NOT NULL "
-            f"AND prev > {by_version('max_daily_dose_mg')} AND dose < prev)"
+            "checked = 1 AND dose > t_max AND NOT (t_taper_above_max = 1 AND prev IS NOT NULL "
+            "AND prev > t_max AND dose < prev)"
         ),
         "SECOND_OPINION_REQUIRED": (
-            f"checked AND dose >= {by_version('second_opinion_from_mg')} "
+            "checked = 1 AND dose >= t_second "
             "AND NOT (second_since IS NOT NULL AND second_since <= start_date)"
         ),
         "COLLEGIAL_OPINION_REQUIRED": (
-            "checked AND NOT (collegial_since IS NOT NULL AND collegial_since <= start_date) "
-            f"AND (dose > {by_version('collegial_opinion_above_mg')} OR (age > {older} AND "
-            f"dose >= {by_version('collegial_opinion_from_mg_if_over_65')}))"
+            "checked = 1 AND NOT (collegial_since IS NOT NULL AND collegial_since <= start_date) "
+            f"AND (dose > t_collegial OR (age > {older} AND dose >= t_collegial_65))"
         ),
         "MULTIDISCIPLINARY_CARE_REQUIRED": (
-            f"checked AND dose > {by_version('multidisciplinary_care_above_mg')} "
+            "checked = 1 AND dose > t_multi "
             "AND NOT (multi_since IS NOT NULL AND multi_since <= start_date)"
         ),
-        "STARTING_DOSE_TOO_HIGH": (
-            f"checked AND prev IS NULL AND dose > {by_version('highest_first_dose_mg')}"
-        ),
-        "STEP_TOO_LARGE": (
-            f"checked AND prev IS NOT NULL AND dose - prev > {by_version('largest_increase_mg')}"
-        ),
+        "STARTING_DOSE_TOO_HIGH": "checked = 1 AND prev IS NULL AND dose > t_first",
+        "STEP_TOO_LARGE": "checked = 1 AND prev IS NOT NULL AND dose - prev > t_up",
         "STEP_TOO_SOON": (
-            f"checked AND prev IS NOT NULL AND dose > prev AND prev_on IS NOT NULL "
-            f"AND {days} < {by_version('fewest_days_between_increases')}"
+            f"checked = 1 AND prev IS NOT NULL AND dose > prev AND prev_on IS NOT NULL "
+            f"AND {days} < t_up_days"
         ),
         "TAPER_TOO_FAST": (
-            f"checked AND prev IS NOT NULL AND dose < prev AND (prev - dose > "
-            f"{by_version('largest_decrease_mg')} OR (prev_on IS NOT NULL AND {days} < "
-            f"{by_version('fewest_days_between_decreases')}))"
+            f"checked = 1 AND prev IS NOT NULL AND dose < prev AND (prev - dose > t_down "
+            f"OR (prev_on IS NOT NULL AND {days} < t_down_days))"
         ),
     }
     assert set(conditions) == set(FINDING_CODES)
-    blocking = " OR ".join(f"({conditions[c]})" for c in BLOCKING_CODES)
-    counts = ", ".join(
-        f"SUM(CASE WHEN {conditions[c]} THEN 1 ELSE 0 END) AS n_{c.lower()}" for c in FINDING_CODES
+    flags = ",\n                   ".join(
+        f"CASE WHEN {conditions[c]} THEN 1 ELSE 0 END AS f_{c.lower()}" for c in FINDING_CODES
     )
+    blocking = " + ".join(f"f_{c.lower()}" for c in BLOCKING_CODES) or "0"
+    sums = ", ".join(f"SUM(f_{c.lower()}) AS n_{c.lower()}" for c in FINDING_CODES)
+    window = "PARTITION BY patient_id ORDER BY start_date, id"
+    # Optimisation fences: without them PostgreSQL inlines each level into the next and
+    # evaluates `prev`, the thresholds and the flags again at every use (3x slower).
+    fence = "OFFSET 0" if connection.vendor == "postgresql" else "LIMIT -1 OFFSET 0"
     # Identifiers and literals come from this module and rules.PROTOCOLS; values are parameters.
     sql = f"""
         WITH opinions AS (
@@ -329,7 +345,9 @@ def _protocol_findings(date_from: date | None, date_to: date | None) -> list[dic
             GROUP BY v.patient_id
         ),
         ordered AS (
-            SELECT s.patient_id, s.start_date, s.daily_dose_mg AS dose, p.birth_year,
+            SELECT s.id, s.patient_id, s.start_date, s.daily_dose_mg AS dose,
+                   {version_of("s.start_date")} AS version,
+                   {year} - p.birth_year AS age,
                    p.treatment_status, p.pretreatment_dose_mg,
                    LAG(s.daily_dose_mg) OVER w AS lag_dose,
                    LAG(s.start_date) OVER w AS prev_on
@@ -338,33 +356,48 @@ def _protocol_findings(date_from: date | None, date_to: date | None) -> list[dic
             WINDOW w AS (PARTITION BY s.patient_id ORDER BY s.start_date, s.id)
         ),
         judged AS (
-            SELECT o.*, {version_case} AS version,
-                   CASE WHEN dose > 0 AND dose %% 5 = 0 THEN 1 ELSE 0 END AS valid_int,
+            SELECT o.id, o.patient_id, o.start_date, o.dose, o.version, o.age, o.prev_on,
+                   CASE WHEN o.dose > 0 AND o.dose %% 5 = 0 THEN 1 ELSE 0 END AS valid,
+                   CASE WHEN o.dose > 0 AND o.dose %% 5 = 0 AND o.version <> '' THEN 1 ELSE 0 END
+                       AS checked,
                    CASE WHEN o.lag_dose IS NULL AND o.treatment_status = 'pretreated'
                              AND o.pretreatment_dose_mg > 0 THEN o.pretreatment_dose_mg
                         WHEN o.lag_dose > 0 THEN o.lag_dose END AS prev,
-                   {year} - o.birth_year AS age,
+                   {threshold_columns},
                    op.second_since, op.collegial_since, op.multi_since
             FROM ordered o LEFT JOIN opinions op ON op.patient_id = o.patient_id
+            {fence}
         ),
         flagged AS (
-            SELECT *, (valid_int = 1) AS valid, (valid_int = 1 AND version <> '') AS checked
+            SELECT id, patient_id, start_date, version, prev_on,
+                   {flags}
             FROM judged
+            {fence}
+        ),
+        blocked AS (
+            SELECT f.*, CASE WHEN {blocking} > 0 THEN 1 ELSE 0 END AS blocking
+            FROM flagged f
+            {fence}
+        ),
+        firsts AS (
+            SELECT b.*,
+                   CASE WHEN prev_on IS NULL OR {version_of("prev_on")} <> version
+                        THEN 1 ELSE 0 END AS first_in_version,
+                   MAX(CASE WHEN blocking = 1 THEN start_date END) OVER (
+                       {window} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+                   ) AS blocked_before
+            FROM blocked b
         )
-        SELECT version, COUNT(*) AS steps, COUNT(DISTINCT patient_id) AS patients,
-               SUM(CASE WHEN {blocking} THEN 1 ELSE 0 END) AS blocking_steps,
-               COUNT(DISTINCT CASE WHEN {blocking} THEN patient_id END) AS blocking_patients,
-               {counts}
-        FROM flagged GROUP BY version ORDER BY version
+        SELECT version, COUNT(*) AS steps, SUM(first_in_version) AS patients,
+               SUM(blocking) AS blocking_steps,
+               SUM(CASE WHEN blocking = 1 AND (blocked_before IS NULL
+                        OR {version_of("blocked_before")} <> version) THEN 1 ELSE 0 END)
+                   AS blocking_patients,
+               {sums}
+        FROM firsts GROUP BY version ORDER BY version
     """  # noqa: S608
-    all_params = (
-        cohort_params
-        + ([date_to] if date_to is not None else [])
-        + cohort_params
-        + ([date_to] if date_to is not None else [])
-        + version_params
-    )
-    # The ordered CTE's "prev_on" is LAG of the date even for the pretreated first step (NULL).
+    upto_params = [date_to] if date_to is not None else []
+    all_params = cohort_params + upto_params + cohort_params + upto_params
     with connection.cursor() as cursor:
         cursor.execute(sql, all_params)
         columns = [c[0] for c in cursor.description]
