@@ -342,6 +342,8 @@ def _protocol_findings(date_from: date | None, date_to: date | None) -> list[dic
                        AS multi_since
             FROM {visit} v JOIN {patient} p ON p.id = v.patient_id
             WHERE {cohort_sql}{visit_upto}
+                  AND (v.second_opinion = {true} OR v.collegial_opinion = {true}
+                       OR v.multidisciplinary_care = {true})
             GROUP BY v.patient_id
         ),
         ordered AS (
