@@ -108,3 +108,33 @@ def test_query_count_does_not_grow_with_the_cohort(hand_cohort, django_assert_nu
     # 4 by term, 5 by dose band, 6 protocol findings (window query).
     with django_assert_num_queries(QUERY_COUNT):
         cohort_summary(*YEAR_2014)
+
+
+def test_last_visit_values_at_their_limits(db):
+    """The last follow-up visit's values come out of one packed integer: the largest values
+    the visit constraints allow (1000 g/day, craving 10, abstinent) come back intact."""
+    from tests.factories import prescriber
+    from tests.reports.cohort import patient, visit
+
+    doctor = prescriber(specialty="psychiatry")
+    included = date(2014, 4, 1)
+    for alcohol, craving, abstinent in ((0, 10, True), (1000, 0, False)):
+        p = patient(
+            doctor,
+            sex="F",
+            birth_year=1970,
+            inclusion_date=included,
+            treatment_status="initiation",
+            alcohol_g_per_day=500,
+            craving=5,
+            abstinent=False,
+        )
+        visit(p, included, alcohol=500, craving=5, abstinent=False)
+        visit(p, date(2014, 5, 1), alcohol=alcohol, craving=craving, abstinent=abstinent)
+    s = cohort_summary()
+    assert s["followed_up"] == 2
+    # (0 - 500 + 1000 - 500) / 2; one of two abstinent at the last visit; craving 10 > 5 and
+    # 0 < 5: one of two improved.
+    assert s["consumption_change_g_per_day"]["initiation"] == 0.0
+    assert s["abstinent_at_last_visit_pct"]["initiation"] == 50.0
+    assert s["craving_improved_pct"]["initiation"] == 50.0
