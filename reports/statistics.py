@@ -98,10 +98,10 @@ def _patient_row(date_from: date | None, date_to: date | None) -> dict[str, Any]
     """Query 1: every per-patient figure in one aggregate over the cohort.
 
     Per patient: the values of the last follow-up visit, from one correlated probe of the
-    (patient, visit_date) index that returns them packed into one integer (see LAST_VISIT);
-    stops, adverse
-    events and the highest dose come from per-patient GROUP BYs restricted to the cohort and
-    joined on patient_id. The outer SELECT is conditional sums, portable to SQLite.
+    (patient, visit_date) index that returns them packed into one integer (_PACK_ALCOHOL);
+    stops, adverse events and the highest dose come from per-patient GROUP BYs restricted to
+    the cohort and joined on patient_id. The outer SELECT is conditional sums, portable to
+    SQLite.
     """
     patient, visit = Patient._meta.db_table, Visit._meta.db_table
     stop, event = StopOfTreatment._meta.db_table, AdverseEvent._meta.db_table
@@ -237,12 +237,11 @@ def _protocol_findings(date_from: date | None, date_to: date | None) -> list[dic
     already-treated patient, the dose taken before inclusion), and the opinions recorded on the
     patient's visits up to that date. Thresholds come from rules.PROTOCOLS, not from this file.
 
-    One sort-free pass in the order of the (patient, start date) index: the patients of a
-    version are counted on their first step in it (the step before it is in an earlier version
-    or there is none: versions follow the dates), the patients with a blocking finding on
-    their first blocking step in it (a running "last blocking date before this step" over the
-    same window). The final GROUP BY has a handful of groups and no DISTINCT, so nothing
-    1.5 million rows wide is sorted or spilled to disk.
+    No COUNT(DISTINCT): the patients of a version are counted on their first step in it (the
+    step before it is in an earlier version or there is none: versions follow the dates), the
+    patients with a blocking finding on their first blocking step in it (a running "last
+    blocking date before this step" over the same window order). The final GROUP BY has a
+    handful of groups and needs no sort.
     """
     step = DoseStep._meta.db_table
     patient = Patient._meta.db_table
