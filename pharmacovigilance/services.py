@@ -15,12 +15,19 @@ from django.utils.translation import gettext as _
 from patients.models import Patient
 from prescriptions.models import DoseStep
 from prescriptions.rules import protocol_in_force
+from reports.summaries import summaries_refresh
 from rtuportal import outbox
 from rtuportal.choices import Outcome, SeriousnessCriterion
 
 from .models import CRPV, AdverseEvent, CRPVRegion, FollowUpReport, ReactionTerm
 
 NOTIFY_TASK = "pharmacovigilance.tasks.notify_serious_case"
+
+
+def _lock_patient(patient_id: int) -> None:
+    """Serialise the writes on one patient (as prescriptions.services does) before a case's
+    figures go into the patient's report summary, so that none of them works on a stale log."""
+    Patient.objects.select_for_update().filter(pk=patient_id).values_list("pk", flat=True).get()
 
 
 def dose_at_onset(*, patient: Patient, onset_date: date) -> int | None:
@@ -134,6 +141,7 @@ def adverse_event_report(
         raise ValidationError(errors)
 
     with transaction.atomic():
+        _lock_patient(patient.pk)
         case = AdverseEvent(
             patient=patient,
             reported_by=reported_by,
@@ -158,6 +166,7 @@ def adverse_event_report(
         case.full_clean()
         case._change_reason = "initial report"
         case.save()
+        summaries_refresh(patient_ids=[patient.pk])
         if serious:
             outbox.enqueue(NOTIFY_TASK, case.pk)
     return case
@@ -204,6 +213,7 @@ def adverse_event_follow_up(
         raise ValidationError(errors)
 
     with transaction.atomic():
+        _lock_patient(case.patient_id)
         # Lock the case: two follow-ups at once must not both read the same version.
         locked = AdverseEvent.objects.select_for_update().get(pk=case.pk)
         became_serious = new_serious and not locked.serious
@@ -235,6 +245,7 @@ def adverse_event_follow_up(
         locked.full_clean()
         locked._change_reason = f"follow-up {follow_up.pk}"
         locked.save()
+        summaries_refresh(patient_ids=[locked.patient_id])
         if became_serious and locked.notified_at is None:
             outbox.enqueue(NOTIFY_TASK, locked.pk)
     case.refresh_from_db()

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patients.models import Patient
+from reports.summaries import summaries_refresh
 
 from . import rules, timeline
 from .models import DoseStep, StopOfTreatment, Visit
@@ -262,6 +263,7 @@ def _refresh_summary(patient: Patient, stored: PatientLog | None = None) -> None
         latest_dose_mg=latest[-1].daily_dose_mg if latest else None,
         in_titration=in_titration and patient.stopped_on is None,
     )
+    summaries_refresh(patient_ids=[patient.pk])
 
 
 def _lock(patient: Patient) -> Patient:

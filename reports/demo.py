@@ -31,7 +31,7 @@ from patients.models import Patient
 from pharmacovigilance.models import AdverseEvent, CRPVRegion, ReactionTerm
 from prescriptions import rules
 from prescriptions.models import DoseStep, StopOfTreatment, Visit
-from reports import bulk
+from reports import bulk, summaries
 from rtuportal.choices import Region
 
 DEFAULT_PATIENTS = 5928
@@ -645,6 +645,8 @@ def seed_cohort(
             _insert(plans, counts, last_visits)
             log(f"{min(n, start + chunk_size)} / {n} patients")
         _recalibrate_means(last_visits)
+        log("patient summaries")
+        summaries.summaries_refresh()
     return counts
 
 

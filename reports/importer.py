@@ -27,7 +27,7 @@ from patients.models import Patient
 from pharmacovigilance.models import AdverseEvent, CRPVRegion, ReactionTerm
 from prescriptions import rules
 from prescriptions.models import DoseStep, StopOfTreatment, Visit
-from reports import bulk
+from reports import bulk, summaries
 from rtuportal.choices import (
     ActionTaken,
     Causality,
@@ -316,7 +316,15 @@ def import_cohort(lines: Iterable[str]) -> dict[str, int]:
             rows = _rows(chunk, context, taken, None)
             for model, columns, table_rows in rows:
                 bulk.insert_rows(model, columns, table_rows)
+            summaries.summaries_refresh(patient_ids=_patient_ids(rows))
     return counts
+
+
+def _patient_ids(rows: list[tuple[type, tuple[str, ...], list[tuple]]]) -> list[int]:
+    """The ids of a chunk's patients (the first column of bulk.PATIENT_COLUMNS)."""
+    return [
+        row[0] for model, _columns, table_rows in rows if model is Patient for row in table_rows
+    ]
 
 
 _COUNTS = ("patients", "visits", "steps", "stops", "adverse_events", "prescribers_created")
@@ -358,13 +366,14 @@ def _import_streaming(lines: Iterable[str], terms: dict[str, ReactionTerm]) -> d
                         if pending is not None:
                             pending.result()
                         context.add_prescribers(chunk)
+                    rows = _rows(chunk, context, taken, side_cursor)
                     payloads = [
                         (model, columns, bulk.copy_payload(side, table_rows))
-                        for model, columns, table_rows in _rows(chunk, context, taken, side_cursor)
+                        for model, columns, table_rows in rows
                     ]
                     if pending is not None:
                         pending.result()
-                    return writer.submit(_copy_chunk, main, payloads)
+                    return writer.submit(_copy_chunk, main, payloads, _patient_ids(rows))
 
                 for number, raw in enumerate(lines, start=1):
                     if not raw.strip():
@@ -389,16 +398,20 @@ def _import_streaming(lines: Iterable[str], terms: dict[str, ReactionTerm]) -> d
     return counts
 
 
-def _copy_chunk(conn, payloads: list[tuple[type, tuple[str, ...], bytes]]) -> None:
+def _copy_chunk(
+    conn, payloads: list[tuple[type, tuple[str, ...], bytes]], patient_ids: list[int]
+) -> None:
     """Writer thread: COPY one chunk's rows (formatted by the main thread: the writer needs
     almost no Python, so PostgreSQL is fed at full speed while the main thread validates),
     then check their foreign keys right away (the constraints stay deferrable; this only
-    fires the checks queued so far)."""
+    fires the checks queued so far), then compute the chunk's patient summaries."""
     with conn.cursor() as cursor:
         for model, columns, payload in payloads:
             bulk.copy_bytes(cursor, model, columns, payload)
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        for sql, params in summaries.refresh_statements(patient_ids):
+            cursor.execute(sql, params)
 
 
 class _Context:

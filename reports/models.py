@@ -45,3 +45,75 @@ class CohortReport(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.date_from}–{self.date_to} ({self.status})"
+
+
+class PatientSummary(models.Model):
+    """A patient's figures for the cohort report, as of every fact on record (derived data).
+
+    Written by reports.summaries.summaries_refresh in the transaction of every write that
+    changes them (visits, steps, stops, adverse events) and in bulk after a seed or an import,
+    so that the whole-cohort report reads one narrow row per patient instead of the three
+    million visits. `facts_until` is the date of the patient's latest fact: the row answers
+    for any report whose period ends on or after it. A patient without a row, or whose facts go
+    past the period's end, is computed from the clinical tables (reports.statistics).
+
+    Flags are 0/1 integers so that the report's SQL sums them alike on PostgreSQL and SQLite.
+    `last_follow_up` packs the last follow-up visit's values (reports.statistics._PACK_*).
+    Not in the history: every value is recomputed from rows that are.
+    """
+
+    patient = models.OneToOneField(
+        "patients.Patient", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    facts_until = models.DateField(null=True)
+    last_follow_up = models.IntegerField(null=True)
+    stopped = models.PositiveSmallIntegerField(default=0)
+    ae_any = models.PositiveSmallIntegerField(default=0)
+    ae_related = models.PositiveSmallIntegerField(default=0)
+    ae_serious = models.PositiveSmallIntegerField(default=0)
+    ae_serious_related = models.PositiveSmallIntegerField(default=0)
+    highest_dose_mg = models.PositiveSmallIntegerField(null=True)
+
+    class Meta:
+        verbose_name = _("patient summary")
+        verbose_name_plural = _("patient summaries")
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} until {self.facts_until}"
+
+
+class PatientFindings(models.Model):
+    """The protocol findings of one patient's steps dated in one protocol version (derived).
+
+    One row per patient and version with at least one step ('' = before the RTU); written with
+    the patient's PatientSummary. A column per finding code of prescriptions.rules (a test holds
+    them equal).
+    """
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    version = models.CharField(max_length=4, blank=True)
+    steps = models.PositiveIntegerField()
+    blocking_steps = models.PositiveIntegerField()
+    blocked = models.PositiveSmallIntegerField()
+    n_before_protocol = models.PositiveIntegerField()
+    n_invalid_dose = models.PositiveIntegerField()
+    n_max_dose_exceeded = models.PositiveIntegerField()
+    n_second_opinion_required = models.PositiveIntegerField()
+    n_collegial_opinion_required = models.PositiveIntegerField()
+    n_multidisciplinary_care_required = models.PositiveIntegerField()
+    n_starting_dose_too_high = models.PositiveIntegerField()
+    n_step_too_large = models.PositiveIntegerField()
+    n_step_too_soon = models.PositiveIntegerField()
+    n_taper_too_fast = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("patient findings")
+        verbose_name_plural = _("patient findings")
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "version"], name="findings_patient_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} {self.version or 'before RTU'}"

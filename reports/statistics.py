@@ -98,32 +98,158 @@ def _cohort_where(date_from: date | None, date_to: date | None) -> tuple[str, li
 _PACK_ALCOHOL = 1000
 _PACK_CRAVING = 10
 
+# Columns of reports.models.PatientSummary, in the order facts_sql() selects them.
+FACT_COLUMNS = (
+    "last_follow_up",
+    "stopped",
+    "ae_any",
+    "ae_related",
+    "ae_serious",
+    "ae_serious_related",
+    "highest_dose_mg",
+)
+
+
+def _tables() -> dict[str, str]:
+    from reports.models import PatientFindings, PatientSummary
+
+    return {
+        "patient": Patient._meta.db_table,
+        "visit": Visit._meta.db_table,
+        "stop": StopOfTreatment._meta.db_table,
+        "event": AdverseEvent._meta.db_table,
+        "step": DoseStep._meta.db_table,
+        "summary": PatientSummary._meta.db_table,
+        "findings": PatientFindings._meta.db_table,
+    }
+
+
+def _true() -> str:
+    return "TRUE" if connection.vendor == "postgresql" else "1"
+
+
+def facts_sql(
+    where: str, where_params: list[Any], date_to: date | None, *, until: bool = False
+) -> tuple[str, list[Any]]:
+    """Per-patient facts (FACT_COLUMNS, after patient_id) of the patients `p` matching `where`,
+    counting only what is dated on or before date_to; with `until`, also `facts_until`, the date
+    of the patient's latest fact (what PatientSummary stores).
+
+    The values of the last follow-up visit come from one correlated probe of the
+    (patient, visit_date) index that returns them packed into one integer (_PACK_ALCOHOL); stops,
+    adverse events and the highest dose come from per-patient GROUP BYs restricted to the same
+    patients and joined on patient_id.
+    """
+    t = _tables()
+    upto = (lambda column: f" AND {column} <= %s") if date_to is not None else (lambda c: "")
+    upto_params = [date_to] if date_to is not None else []
+    related = ", ".join(f"'{c}'" for c in POSSIBLY_RELATED)
+    true = _true()
+    last_visit_date, last_dates = "", ("", "", "")
+    facts_until = ""
+    if until:
+        # Identifiers only: the end date, if any, is a parameter.
+        visit_dates = f"FROM {t['visit']} v WHERE v.patient_id = p.id{upto('v.visit_date')}"
+        last_visit_date = f", (SELECT MAX(v.visit_date) {visit_dates}) AS last_visit_date"
+        last_dates = (
+            ", MAX(s.stop_date) AS last_date",
+            ", MAX(e.onset_date) AS last_date",
+            ", MAX(d.start_date) AS last_date",
+        )
+        dates = "c.last_visit_date, st.last_date, ae.last_date, hd.last_date"
+        if connection.vendor == "postgresql":
+            facts_until = f", GREATEST({dates}) AS facts_until"
+        else:  # SQLite's MAX() of several values is NULL when one is: ISO dates sort as text
+            coalesced = ", ".join(f"COALESCE({d}, '')" for d in dates.split(", "))
+            facts_until = f", NULLIF(MAX({coalesced}), '') AS facts_until"
+    # PostgreSQL would otherwise inline the subquery and run the last-visit probe once per use
+    # instead of once per patient.
+    fence = _fence()
+    # Only identifiers and literals written in this module; every value is a parameter.
+    sql = f"""
+        SELECT c.id AS patient_id, c.last_follow_up,
+               CASE WHEN st.patient_id IS NULL THEN 0 ELSE 1 END AS stopped,
+               CASE WHEN ae.patient_id IS NULL THEN 0 ELSE 1 END AS ae_any,
+               COALESCE(ae.related, 0) AS ae_related,
+               COALESCE(ae.serious, 0) AS ae_serious,
+               COALESCE(ae.serious_related, 0) AS ae_serious_related,
+               hd.highest AS highest_dose_mg{facts_until}
+        FROM (
+            SELECT p.id,
+                   (SELECT v.alcohol_g_per_day * {_PACK_ALCOHOL} + v.craving * {_PACK_CRAVING}
+                           + CAST(v.abstinent AS INTEGER)
+                    FROM {t["visit"]} v
+                    WHERE v.patient_id = p.id AND v.visit_date > p.inclusion_date
+                          {upto("v.visit_date")}
+                    ORDER BY v.visit_date DESC, v.id DESC LIMIT 1) AS last_follow_up
+                   {last_visit_date}
+            FROM {t["patient"]} p WHERE {where}
+            {fence}
+        ) c
+        LEFT JOIN (
+            SELECT s.patient_id{last_dates[0]}
+            FROM {t["stop"]} s JOIN {t["patient"]} p ON p.id = s.patient_id
+            WHERE {where}{upto("s.stop_date")} GROUP BY s.patient_id
+        ) st ON st.patient_id = c.id
+        LEFT JOIN (
+            SELECT e.patient_id,
+                   MAX(CASE WHEN e.causality IN ({related}) THEN 1 ELSE 0 END) AS related,
+                   MAX(CASE WHEN e.serious = {true} THEN 1 ELSE 0 END) AS serious,
+                   MAX(CASE WHEN e.serious = {true} AND e.causality IN ({related})
+                            THEN 1 ELSE 0 END) AS serious_related{last_dates[1]}
+            FROM {t["event"]} e JOIN {t["patient"]} p ON p.id = e.patient_id
+            WHERE {where}{upto("e.onset_date")} GROUP BY e.patient_id
+        ) ae ON ae.patient_id = c.id
+        LEFT JOIN (
+            SELECT d.patient_id, MAX(d.daily_dose_mg) AS highest{last_dates[2]}
+            FROM {t["step"]} d JOIN {t["patient"]} p ON p.id = d.patient_id
+            WHERE {where}{upto("d.start_date")} GROUP BY d.patient_id
+        ) hd ON hd.patient_id = c.id
+    """  # noqa: S608
+    params = upto_params + (upto_params if until else []) + where_params
+    params += (where_params + upto_params) * 3
+    return sql, params
+
+
+def _answered(date_to: date | None) -> tuple[str, list[Any]]:
+    """The condition on a PatientSummary `ps` that it answers for a period ending on date_to."""
+    if date_to is None:
+        return "1 = 1", []
+    return "(ps.facts_until IS NULL OR ps.facts_until <= %s)", [date_to]
+
+
+def _live_where(date_from: date | None, date_to: date | None) -> tuple[str, list[Any]]:
+    """The cohort's patients whose summary row is missing or does not answer for date_to."""
+    cohort_sql, cohort_params = _cohort_where(date_from, date_to)
+    answered, answered_params = _answered(date_to)
+    summary = _tables()["summary"]
+    sql = (
+        f"{cohort_sql} AND NOT EXISTS (SELECT 1 FROM {summary} ps "  # noqa: S608
+        f"WHERE ps.patient_id = p.id AND {answered})"
+    )
+    return sql, cohort_params + answered_params
+
 
 def _patient_row(date_from: date | None, date_to: date | None) -> dict[str, Any]:
     """Query 1: every per-patient figure in one aggregate over the cohort.
 
-    Per patient: the values of the last follow-up visit, from one correlated probe of the
-    (patient, visit_date) index that returns them packed into one integer (_PACK_ALCOHOL);
-    stops, adverse events and the highest dose come from per-patient GROUP BYs restricted to
-    the cohort and joined on patient_id. The outer SELECT is conditional sums, portable to
-    SQLite.
+    Each patient's facts come from their PatientSummary row when it answers for the period
+    (it holds every fact up to date_to and nothing after), from facts_sql() over the clinical
+    tables otherwise; the outer SELECT is conditional sums, portable to SQLite.
     """
-    patient, visit = Patient._meta.db_table, Visit._meta.db_table
-    stop, event = StopOfTreatment._meta.db_table, AdverseEvent._meta.db_table
-    step = DoseStep._meta.db_table
+    t = _tables()
     cohort_sql, cohort_params = _cohort_where(date_from, date_to)
-    upto = (lambda column: f" AND {column} <= %s") if date_to is not None else (lambda c: "")
-    upto_params = [date_to] if date_to is not None else []
-    related = ", ".join(f"'{c}'" for c in POSSIBLY_RELATED)
-    true = "TRUE" if connection.vendor == "postgresql" else "1"
+    answered, answered_params = _answered(date_to)
+    live_sql, live_params = facts_sql(*_live_where(date_from, date_to), date_to)
+    true = _true()
 
     def count(condition: str) -> str:
         return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
 
-    followed = "c.last_visit IS NOT NULL"
-    last_alcohol = f"(c.last_visit / {_PACK_ALCOHOL})"
-    last_craving = f"((c.last_visit / {_PACK_CRAVING}) %% {_PACK_ALCOHOL // _PACK_CRAVING})"
-    last_abstinent = f"(c.last_visit %% {_PACK_CRAVING})"
+    followed = "c.last_follow_up IS NOT NULL"
+    last_alcohol = f"(c.last_follow_up / {_PACK_ALCOHOL})"
+    last_craving = f"((c.last_follow_up / {_PACK_CRAVING}) %% {_PACK_ALCOHOL // _PACK_CRAVING})"
+    last_abstinent = f"(c.last_follow_up %% {_PACK_CRAVING})"
     columns: dict[str, str] = {
         "patients": "COUNT(*)",
         "men": count("c.sex = 'M'"),
@@ -133,12 +259,12 @@ def _patient_row(date_from: date | None, date_to: date | None) -> dict[str, Any]
             "c.treatment_status = 'initiation' AND c.indication = 'reduction'"
         ),
         "followed": count(followed),
-        "stopped": count(f"{followed} AND st.patient_id IS NOT NULL"),
-        "ae_any": count(f"{followed} AND ae.patient_id IS NOT NULL"),
-        "ae_related": count(f"{followed} AND ae.related = 1"),
-        "ae_serious": count(f"{followed} AND ae.serious = 1"),
-        "ae_serious_related": count(f"{followed} AND ae.serious_related = 1"),
-        "with_steps": count("hd.highest IS NOT NULL"),
+        "stopped": count(f"{followed} AND c.stopped = 1"),
+        "ae_any": count(f"{followed} AND c.ae_any = 1"),
+        "ae_related": count(f"{followed} AND c.ae_related = 1"),
+        "ae_serious": count(f"{followed} AND c.ae_serious = 1"),
+        "ae_serious_related": count(f"{followed} AND c.ae_serious_related = 1"),
+        "with_steps": count("c.highest_dose_mg IS NOT NULL"),
     }
     for group in GROUPS:
         in_group = f"{followed} AND c.treatment_status = '{group}'"
@@ -150,53 +276,34 @@ def _patient_row(date_from: date | None, date_to: date | None) -> dict[str, Any]
         columns[f"{group}_abstinent_last"] = count(f"{in_group} AND {last_abstinent} = 1")
         columns[f"{group}_craving_improved"] = count(f"{in_group} AND {last_craving} < c.craving")
     for label, low, high in DOSE_BANDS:
-        band = f"hd.highest >= {int(low)}"
+        band = f"c.highest_dose_mg >= {int(low)}"
         if high is not None:
-            band += f" AND hd.highest <= {int(high)}"
+            band += f" AND c.highest_dose_mg <= {int(high)}"
         columns[f"band_{label}"] = count(band)
     select = ", ".join(f"{expression} AS c{i}" for i, expression in enumerate(columns.values()))
     if connection.vendor == "postgresql":
         age = "CAST(EXTRACT(YEAR FROM p.inclusion_date) AS INTEGER) - p.birth_year"
     else:
         age = "CAST(strftime('%%Y', p.inclusion_date) AS INTEGER) - p.birth_year"
-    # PostgreSQL would otherwise inline the subquery and run the last-visit probe once per use
-    # in the SELECT list instead of once per patient.
-    fence = _fence()
+    patient_columns = (
+        f"p.sex, p.treatment_status, p.indication, p.abstinent, p.craving, "
+        f"p.alcohol_g_per_day, {age} AS age"
+    )
+    stored = ", ".join(f"ps.{c}" for c in FACT_COLUMNS)
+    live = ", ".join(f"f.{c}" for c in FACT_COLUMNS)
     # Only identifiers and literals written in this module; every value is a parameter.
     sql = f"""
         SELECT {select}
         FROM (
-            SELECT p.id, p.sex, p.treatment_status, p.indication, p.abstinent, p.craving,
-                   p.alcohol_g_per_day, {age} AS age,
-                   (SELECT v.alcohol_g_per_day * {_PACK_ALCOHOL} + v.craving * {_PACK_CRAVING}
-                           + CAST(v.abstinent AS INTEGER)
-                    FROM {visit} v
-                    WHERE v.patient_id = p.id AND v.visit_date > p.inclusion_date
-                          {upto("v.visit_date")}
-                    ORDER BY v.visit_date DESC, v.id DESC LIMIT 1) AS last_visit
-            FROM {patient} p WHERE {cohort_sql}
-            {fence}
+            SELECT {patient_columns}, {stored}
+            FROM {t["patient"]} p JOIN {t["summary"]} ps ON ps.patient_id = p.id
+            WHERE {cohort_sql} AND {answered}
+            UNION ALL
+            SELECT {patient_columns}, {live}
+            FROM ({live_sql}) f JOIN {t["patient"]} p ON p.id = f.patient_id
         ) c
-        LEFT JOIN (
-            SELECT s.patient_id FROM {stop} s JOIN {patient} p ON p.id = s.patient_id
-            WHERE {cohort_sql}{upto("s.stop_date")} GROUP BY s.patient_id
-        ) st ON st.patient_id = c.id
-        LEFT JOIN (
-            SELECT e.patient_id,
-                   MAX(CASE WHEN e.causality IN ({related}) THEN 1 ELSE 0 END) AS related,
-                   MAX(CASE WHEN e.serious = {true} THEN 1 ELSE 0 END) AS serious,
-                   MAX(CASE WHEN e.serious = {true} AND e.causality IN ({related})
-                            THEN 1 ELSE 0 END) AS serious_related
-            FROM {event} e JOIN {patient} p ON p.id = e.patient_id
-            WHERE {cohort_sql}{upto("e.onset_date")} GROUP BY e.patient_id
-        ) ae ON ae.patient_id = c.id
-        LEFT JOIN (
-            SELECT d.patient_id, MAX(d.daily_dose_mg) AS highest
-            FROM {step} d JOIN {patient} p ON p.id = d.patient_id
-            WHERE {cohort_sql}{upto("d.start_date")} GROUP BY d.patient_id
-        ) hd ON hd.patient_id = c.id
     """  # noqa: S608
-    params = upto_params + cohort_params + (cohort_params + upto_params) * 3
+    params = cohort_params + answered_params + live_params
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         values = cursor.fetchone()
@@ -234,24 +341,21 @@ def _followed_events(date_from: date | None, date_to: date | None) -> QuerySet[A
     ).filter(Exists(follow_ups))
 
 
-def _protocol_findings(date_from: date | None, date_to: date | None) -> list[dict[str, Any]]:
-    """Query 6: protocol findings per version, counted in SQL over the titration log.
+def findings_sql(
+    where: str, where_params: list[Any], date_to: date | None
+) -> tuple[str, list[Any]]:
+    """Common table expressions ending in `per_version`: one row per patient `p` matching
+    `where` and protocol version ('' before the RTU) with their steps dated on or before date_to,
+    that version's protocol findings counted over them (the columns of PatientFindings).
 
     Each step is judged as prescriptions.rules judges it: against the version in force on its
     own date, the step before it (LAG over the patient's steps; for the first step of an
     already-treated patient, the dose taken before inclusion), and the opinions recorded on the
     patient's visits up to that date. Thresholds come from rules.PROTOCOLS, not from this file.
 
-    No COUNT(DISTINCT): the patients of a version are counted on their first step in it (the
-    step before it is in an earlier version or there is none: versions follow the dates), the
-    patients with a blocking finding on their first blocking step in it (a running "last
-    blocking date before this step" over the same window order). The final GROUP BY has a
-    handful of groups and needs no sort.
     """
-    step = DoseStep._meta.db_table
-    patient = Patient._meta.db_table
-    visit = Visit._meta.db_table
-    cohort_sql, cohort_params = _cohort_where(date_from, date_to)
+    t = _tables()
+    step, patient, visit = t["step"], t["patient"], t["visit"]
     step_upto, visit_upto = "", ""
     if date_to is not None:
         step_upto = " AND s.start_date <= %s"
@@ -344,13 +448,12 @@ def _protocol_findings(date_from: date | None, date_to: date | None) -> list[dic
     )
     blocking = " + ".join(f"f_{c.lower()}" for c in BLOCKING_CODES) or "0"
     sums = ", ".join(f"SUM(f_{c.lower()}) AS n_{c.lower()}" for c in FINDING_CODES)
-    window = "PARTITION BY patient_id ORDER BY start_date, id"
     # Without fences PostgreSQL inlines each level into the next and evaluates `prev`, the
     # thresholds and the flags again at every use (about 1.5x slower on 1.5 million steps).
     fence = _fence()
     # Identifiers and literals come from this module and rules.PROTOCOLS; values are parameters.
     sql = f"""
-        WITH opinions AS (
+        opinions AS (
             SELECT v.patient_id,
                    MIN(CASE WHEN v.second_opinion = {true} THEN v.visit_date END) AS second_since,
                    MIN(CASE WHEN v.collegial_opinion = {true} THEN v.visit_date END)
@@ -358,7 +461,7 @@ def _protocol_findings(date_from: date | None, date_to: date | None) -> list[dic
                    MIN(CASE WHEN v.multidisciplinary_care = {true} THEN v.visit_date END)
                        AS multi_since
             FROM {visit} v JOIN {patient} p ON p.id = v.patient_id
-            WHERE {cohort_sql}{visit_upto}
+            WHERE {where}{visit_upto}
                   AND (v.second_opinion = {true} OR v.collegial_opinion = {true}
                        OR v.multidisciplinary_care = {true})
             GROUP BY v.patient_id
@@ -371,7 +474,7 @@ def _protocol_findings(date_from: date | None, date_to: date | None) -> list[dic
                    LAG(s.daily_dose_mg) OVER w AS lag_dose,
                    LAG(s.start_date) OVER w AS prev_on
             FROM {step} s JOIN {patient} p ON p.id = s.patient_id
-            WHERE {cohort_sql}{step_upto}
+            WHERE {where}{step_upto}
             WINDOW w AS (PARTITION BY s.patient_id ORDER BY s.start_date, s.id)
         ),
         judged AS (
@@ -398,27 +501,43 @@ def _protocol_findings(date_from: date | None, date_to: date | None) -> list[dic
             FROM flagged f
             {fence}
         ),
-        firsts AS (
-            SELECT b.*,
-                   CASE WHEN prev_on IS NULL OR {version_of("prev_on")} <> version
-                        THEN 1 ELSE 0 END AS first_in_version,
-                   MAX(CASE WHEN blocking = 1 THEN start_date END) OVER (
-                       {window} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-                   ) AS blocked_before
-            FROM blocked b
+        per_version AS (
+            SELECT patient_id, version, COUNT(*) AS steps, SUM(blocking) AS blocking_steps,
+                   MAX(blocking) AS blocked, {sums}
+            FROM blocked GROUP BY patient_id, version
         )
-        SELECT version, COUNT(*) AS steps, SUM(first_in_version) AS patients,
-               SUM(blocking) AS blocking_steps,
-               SUM(CASE WHEN blocking = 1 AND (blocked_before IS NULL
-                        OR {version_of("blocked_before")} <> version) THEN 1 ELSE 0 END)
-                   AS blocking_patients,
-               {sums}
-        FROM firsts GROUP BY version ORDER BY version
     """  # noqa: S608
     upto_params = [date_to] if date_to is not None else []
-    all_params = cohort_params + upto_params + cohort_params + upto_params
+    return sql, where_params + upto_params + where_params + upto_params
+
+
+def _protocol_findings(date_from: date | None, date_to: date | None) -> list[dict[str, Any]]:
+    """Query 6: protocol findings per version, from the PatientFindings rows of the patients
+    whose summary answers for the period and from findings_sql() for the others."""
+    t = _tables()
+    cohort_sql, cohort_params = _cohort_where(date_from, date_to)
+    answered, answered_params = _answered(date_to)
+    ctes, cte_params = findings_sql(*_live_where(date_from, date_to), date_to)
+    counted = ["steps", "blocking_steps", "blocked"] + [f"n_{c.lower()}" for c in FINDING_CODES]
+    stored = ", ".join(f"f.{c}" for c in counted)
+    sums = ", ".join(f"SUM({c}) AS {c}" for c in counted)
+    # Identifiers and literals come from this module; values are parameters.
+    sql = f"""
+        WITH {ctes}
+        SELECT version, COUNT(*) AS patients, {sums}
+        FROM (
+            SELECT f.version, {stored}
+            FROM {t["findings"]} f
+                 JOIN {t["patient"]} p ON p.id = f.patient_id
+                 JOIN {t["summary"]} ps ON ps.patient_id = p.id
+            WHERE {cohort_sql} AND {answered}
+            UNION ALL
+            SELECT version, {", ".join(counted)} FROM per_version
+        ) x
+        GROUP BY version ORDER BY version
+    """  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, all_params)
+        cursor.execute(sql, cte_params + cohort_params + answered_params)
         columns = [c[0] for c in cursor.description]
         rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     result = []
@@ -429,7 +548,7 @@ def _protocol_findings(date_from: date | None, date_to: date | None) -> list[dic
                 "steps": int(row["steps"]),
                 "patients": int(row["patients"]),
                 "blocking_steps": int(row["blocking_steps"] or 0),
-                "blocking_patients": int(row["blocking_patients"] or 0),
+                "blocking_patients": int(row["blocked"] or 0),
                 "findings": {c: int(row[f"n_{c.lower()}"] or 0) for c in FINDING_CODES},
             }
         )

@@ -124,6 +124,10 @@ if _engine not in {"django.db.backends.postgresql", "django.db.backends.sqlite3"
     )
 if _engine == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 3
+    # No JIT compilation: the report's aggregates cost enough to trigger it and then spend more
+    # time compiling (2.6 s of 4.4 s for a three-month report on 300,000 patients) than
+    # running; the portal's other queries are too cheap to gain from it.
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off -c work_mem=32MB")
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_rtuportal")}

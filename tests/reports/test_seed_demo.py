@@ -11,6 +11,7 @@ from patients.models import Patient
 from pharmacovigilance.models import AdverseEvent
 from prescriptions.models import DoseStep, StopOfTreatment, Visit
 from reports import demo
+from reports.models import PatientSummary
 from reports.presentation import PUBLISHED, lookup
 from reports.statistics import cohort_summary
 
@@ -47,6 +48,12 @@ def test_default_cohort_reproduces_the_2015_summary():
         computed = lookup(summary, key)
         tolerance = MEANS.get(key, 0 if key in ("patients", "prescribers") else 2.0)
         assert abs(computed - published) <= tolerance, (key, computed, published)
+    # Every patient has a report summary, and the report reads from them what it computes
+    # from the clinical tables.
+    assert PatientSummary.objects.count() == Patient.objects.count()
+    whole = cohort_summary()
+    PatientSummary.objects.all().delete()
+    assert cohort_summary() == whole
     # Titrations planned by prescriptions.rules: no protocol finding anywhere.
     for version in summary["protocol_findings"]:
         assert sum(version["findings"].values()) == 0, version

@@ -1,0 +1,72 @@
+"""PatientSummary and PatientFindings: each patient's report figures, kept at write time.
+
+`summaries_refresh` recomputes the rows of some patients (or of all) from the clinical tables
+with the very SQL the report runs for patients without a row (reports.statistics.facts_sql and
+findings_sql, with no end date), so both ways give the same figures by construction. The
+services call it in the transaction of every write that changes a patient's figures, after
+locking the patient row (prescriptions.services._lock), so that two writes on one patient
+cannot leave the older figures in place; the seed and the import call it once, in bulk.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+
+from reports import statistics
+from reports.models import PatientFindings, PatientSummary
+
+_FINDING_COLUMNS = ("steps", "blocking_steps", "blocked") + tuple(
+    f"n_{c.lower()}" for c in statistics.FINDING_CODES
+)
+
+
+def _patients_where(patient_ids: Iterable[int] | None) -> tuple[str, list]:
+    if patient_ids is None:
+        return "1 = 1", []
+    ids = sorted({int(pk) for pk in patient_ids})
+    if connection.vendor == "postgresql":
+        return "p.id = ANY(%s)", [ids]
+    return "p.id IN (SELECT value FROM json_each(%s))", [json.dumps(ids)]
+
+
+def refresh_statements(patient_ids: Iterable[int] | None = None) -> list[tuple[str, list]]:
+    """The SQL statements (with their parameters) that recompute the summary and findings rows
+    of these patients (None: of every patient), for a cursor of the caller's choosing."""
+    where, params = _patients_where(patient_ids)
+    summary, findings = PatientSummary._meta.db_table, PatientFindings._meta.db_table
+    columns = ("patient_id", *statistics.FACT_COLUMNS, "facts_until")
+    facts, facts_params = statistics.facts_sql(where, params, None, until=True)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
+    ctes, cte_params = statistics.findings_sql(where, params, None)
+    finding_columns = ("patient_id", "version", *_FINDING_COLUMNS)
+    owned = "1 = 1" if patient_ids is None else where.replace("p.id", "patient_id")
+    # Identifiers come from the models and reports.statistics; values are parameters.
+    return [
+        (
+            f"INSERT INTO {summary} ({', '.join(columns)}) "  # noqa: S608
+            f"SELECT {', '.join(columns)} FROM ({facts}) f WHERE 1 = 1 "
+            f"ON CONFLICT (patient_id) DO UPDATE SET {updates}",
+            facts_params,
+        ),
+        (f"DELETE FROM {findings} WHERE {owned}", params),  # noqa: S608
+        (
+            f"WITH {ctes} INSERT INTO {findings} ({', '.join(finding_columns)}) "  # noqa: S608
+            f"SELECT {', '.join(finding_columns)} FROM per_version",
+            cte_params,
+        ),
+    ]
+
+
+@transaction.atomic(savepoint=False)  # inside a service: its transaction, no savepoint
+def summaries_refresh(*, patient_ids: Iterable[int] | None = None) -> None:
+    """Recompute the summary and findings rows of these patients (None: of every patient)."""
+    if patient_ids is not None:
+        patient_ids = list(patient_ids)
+        if not patient_ids:
+            return
+    with connection.cursor() as cursor:
+        for sql, params in refresh_statements(patient_ids):
+            cursor.execute(sql, params)

@@ -1,0 +1,129 @@
+"""The report read from the patients' summaries equals the report computed from the clinical
+tables, whatever the period; a summary is used only for the periods it answers for."""
+
+import random
+from datetime import date, timedelta
+
+import pytest
+
+from patients.models import Patient
+from prescriptions import rules
+from prescriptions.models import StopOfTreatment
+from reports.models import PatientFindings, PatientSummary
+from reports.statistics import FACT_COLUMNS, cohort_summary
+from reports.summaries import summaries_refresh
+from tests.factories import prescriber
+from tests.reports.cohort import event, patient, visit
+from tests.reports.test_findings_match_rules import _random_cohort
+
+pytestmark = pytest.mark.django_db
+
+PERIODS = [
+    (None, None),
+    (date(2014, 1, 1), date(2017, 12, 31)),
+    (date(2017, 7, 24), None),
+    (None, date(2021, 11, 17)),
+    (None, date(2015, 6, 30)),
+    (date(2016, 3, 1), date(2016, 3, 31)),
+]
+
+
+def _random_events_and_stops(rng: random.Random) -> None:
+    terms = ["somnolence", "convulsion", "anxiety", "nausea"]
+    for p in Patient.objects.order_by("pk"):
+        if rng.random() < 0.4:
+            for _ in range(rng.randrange(1, 3)):
+                event(
+                    p,
+                    rng.choice(terms),
+                    p.inclusion_date + timedelta(days=rng.randrange(0, 900)),
+                    serious=rng.random() < 0.3,
+                    causality=rng.choice(["possible", "probable", "unlikely", "excluded"]),
+                    dose=rng.choice([None, 30, 90, 150, 240, 320]),
+                )
+        if rng.random() < 0.25:
+            StopOfTreatment.objects.create(
+                patient=p,
+                stop_date=p.inclusion_date + timedelta(days=rng.randrange(30, 1500)),
+                reason="goal_reached",
+            )
+        if rng.random() < 0.5:  # a follow-up visit with other values than the inclusion's
+            day = p.inclusion_date + timedelta(days=rng.randrange(1, 2000))
+            visit(
+                p,
+                day,
+                alcohol=rng.randrange(0, 300),
+                craving=rng.randrange(0, 11),
+                abstinent=rng.random() < 0.3,
+            )
+
+
+@pytest.mark.parametrize("seed", [5, 29])
+def test_summaries_give_the_figures_of_the_clinical_tables(seed):
+    rng = random.Random(seed)
+    _random_cohort(rng, 50)
+    _random_events_and_stops(rng)
+    live = {period: cohort_summary(*period) for period in PERIODS}
+    assert not PatientSummary.objects.exists()
+
+    # Half of the patients summarised: the report mixes both ways.
+    ids = list(Patient.objects.values_list("pk", flat=True))
+    summaries_refresh(patient_ids=rng.sample(ids, len(ids) // 2))
+    for period in PERIODS:
+        assert cohort_summary(*period) == live[period], period
+
+    summaries_refresh()
+    assert PatientSummary.objects.count() == len(ids)
+    for period in PERIODS:
+        assert cohort_summary(*period) == live[period], period
+    # The cohort is not trivial: the figures the summaries carry are there.
+    whole = live[(None, None)]
+    assert whole["stopped"] and whole["adverse_event_patients"]["serious_possibly_related"]
+    assert {r["version"] for r in whole["protocol_findings"]} >= {"2014", "2017", "2021"}
+
+
+def test_a_summary_is_read_only_for_the_periods_it_answers_for():
+    """A summary row is trusted as it is (here altered behind the services' back) for a period
+    ending on or after its patient's latest fact, and ignored for a period ending before."""
+    doctor = prescriber(specialty="addiction")
+    p = patient(
+        doctor,
+        sex="M",
+        birth_year=1970,
+        inclusion_date=date(2015, 3, 1),
+        treatment_status="initiation",
+        alcohol_g_per_day=100,
+    )
+    visit(
+        p, date(2015, 3, 1), alcohol=100, craving=5, abstinent=False, steps=[(date(2015, 3, 1), 15)]
+    )
+    visit(
+        p, date(2015, 4, 1), alcohol=60, craving=4, abstinent=False, steps=[(date(2015, 4, 1), 30)]
+    )
+    visit(p, date(2015, 6, 1), alcohol=20, craving=3, abstinent=False)
+    summaries_refresh()
+    assert PatientSummary.objects.get(patient=p).facts_until == date(2015, 6, 1)
+    PatientSummary.objects.filter(patient=p).update(highest_dose_mg=300, stopped=1)
+
+    whole = cohort_summary()
+    bands = {b["band"]: b["patients"] for b in whole["dose_distribution"]["highest_dose_bands"]}
+    assert bands["185-300"] == 1 and whole["stopped"] == 1  # the (altered) row is read
+
+    for date_to in (date(2015, 6, 1), date(2030, 1, 1)):  # it answers for these too
+        assert cohort_summary(None, date_to)["stopped"] == 1
+
+    before = cohort_summary(None, date(2015, 5, 31))  # not for this one: computed afresh
+    bands = {b["band"]: b["patients"] for b in before["dose_distribution"]["highest_dose_bands"]}
+    assert bands["5-30"] == 1 and before["stopped"] == 0
+    assert before["consumption_change_g_per_day"]["initiation"] == -40.0
+
+
+def test_the_stored_columns_are_the_report_s():
+    summary_columns = {f.column for f in PatientSummary._meta.concrete_fields}
+    assert summary_columns == {"patient_id", "facts_until", *FACT_COLUMNS}
+    finding_columns = {f.column for f in PatientFindings._meta.concrete_fields}
+    expected = {f"n_{code.lower()}" for code in rules.FINDING_CODES}
+    assert (
+        finding_columns - {"id", "patient_id", "version", "steps", "blocking_steps", "blocked"}
+        == expected
+    )
