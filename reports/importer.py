@@ -27,7 +27,8 @@ from patients.models import Patient
 from pharmacovigilance.models import AdverseEvent, CRPVRegion, ReactionTerm
 from prescriptions import rules
 from prescriptions.models import DoseStep, StopOfTreatment, Visit
-from reports import bulk, summaries
+from reports import bulk
+from rtuportal import outbox
 from rtuportal.choices import (
     ActionTaken,
     Causality,
@@ -43,6 +44,8 @@ from rtuportal.choices import (
     TreatmentStatus,
 )
 
+# The patients' report summaries are computed after the commit, by a worker (reports.summaries).
+SUMMARIES_TASK = "reports.tasks.refresh_missing_summaries"
 CHUNK = 2000  # lines per chunk: written while the next one is validated
 
 
@@ -313,18 +316,10 @@ def import_cohort(lines: Iterable[str]) -> dict[str, int]:
         for start in range(0, len(records), CHUNK):
             chunk = records[start : start + CHUNK]
             context.add_prescribers(chunk)
-            rows = _rows(chunk, context, taken, None)
-            for model, columns, table_rows in rows:
+            for model, columns, table_rows in _rows(chunk, context, taken, None):
                 bulk.insert_rows(model, columns, table_rows)
-            summaries.summaries_refresh(patient_ids=_patient_ids(rows))
+        outbox.enqueue(SUMMARIES_TASK)
     return counts
-
-
-def _patient_ids(rows: list[tuple[type, tuple[str, ...], list[tuple]]]) -> list[int]:
-    """The ids of a chunk's patients (the first column of bulk.PATIENT_COLUMNS)."""
-    return [
-        row[0] for model, _columns, table_rows in rows if model is Patient for row in table_rows
-    ]
 
 
 _COUNTS = ("patients", "visits", "steps", "stops", "adverse_events", "prescribers_created")
@@ -366,14 +361,13 @@ def _import_streaming(lines: Iterable[str], terms: dict[str, ReactionTerm]) -> d
                         if pending is not None:
                             pending.result()
                         context.add_prescribers(chunk)
-                    rows = _rows(chunk, context, taken, side_cursor)
                     payloads = [
                         (model, columns, bulk.copy_payload(side, table_rows))
-                        for model, columns, table_rows in rows
+                        for model, columns, table_rows in _rows(chunk, context, taken, side_cursor)
                     ]
                     if pending is not None:
                         pending.result()
-                    return writer.submit(_copy_chunk, main, payloads, _patient_ids(rows))
+                    return writer.submit(_copy_chunk, main, payloads)
 
                 for number, raw in enumerate(lines, start=1):
                     if not raw.strip():
@@ -395,23 +389,20 @@ def _import_streaming(lines: Iterable[str], terms: dict[str, ReactionTerm]) -> d
             side.close()
         if errors:
             raise ImportFailed(errors)
+        outbox.enqueue(SUMMARIES_TASK)
     return counts
 
 
-def _copy_chunk(
-    conn, payloads: list[tuple[type, tuple[str, ...], bytes]], patient_ids: list[int]
-) -> None:
+def _copy_chunk(conn, payloads: list[tuple[type, tuple[str, ...], bytes]]) -> None:
     """Writer thread: COPY one chunk's rows (formatted by the main thread: the writer needs
     almost no Python, so PostgreSQL is fed at full speed while the main thread validates),
     then check their foreign keys right away (the constraints stay deferrable; this only
-    fires the checks queued so far), then compute the chunk's patient summaries."""
+    fires the checks queued so far)."""
     with conn.cursor() as cursor:
         for model, columns, payload in payloads:
             bulk.copy_bytes(cursor, model, columns, payload)
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        for sql, params in summaries.refresh_statements(patient_ids):
-            cursor.execute(sql, params)
 
 
 class _Context:

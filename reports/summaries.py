@@ -5,7 +5,11 @@ with the very SQL the report runs for patients without a row (reports.statistics
 findings_sql, with no end date), so both ways give the same figures by construction. The
 services call it in the transaction of every write that changes a patient's figures, after
 locking the patient row (prescriptions.services._lock), so that two writes on one patient
-cannot leave the older figures in place; the seed and the import call it once, in bulk.
+cannot leave the older figures in place; the seed calls it once, in bulk. The import leaves its
+patients without summaries (they would cost it a quarter of its time) and has
+`summaries_refresh_missing` run by a worker once it has committed; Celery beat runs it too, every
+few minutes, for any patient left without one. Until then the report computes those patients
+from the clinical tables: the figures are the same, only slower to get.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import json
 from collections.abc import Iterable
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 
+from patients.models import Patient
 from reports import statistics
 from reports.models import PatientFindings, PatientSummary
 
@@ -70,3 +76,25 @@ def summaries_refresh(*, patient_ids: Iterable[int] | None = None) -> None:
     with connection.cursor() as cursor:
         for sql, params in refresh_statements(patient_ids):
             cursor.execute(sql, params)
+
+
+MISSING_BATCH = 20_000
+
+
+def summaries_refresh_missing(*, batch: int = MISSING_BATCH) -> int:
+    """Compute the summaries of the patients who have none, a batch per transaction; returns
+    how many patients got one. Each batch locks its patients first (in id order), so that a
+    service writing one of them meanwhile is waited for and its write is counted."""
+    done = 0
+    missing = Patient.objects.filter(
+        ~Exists(PatientSummary.objects.filter(patient=OuterRef("pk")))
+    ).order_by("pk")
+    while True:
+        with transaction.atomic():
+            ids = list(missing.select_for_update(of=("self",)).values_list("pk", flat=True)[:batch])
+            if not ids:
+                return done
+            with connection.cursor() as cursor:
+                for sql, params in refresh_statements(ids):
+                    cursor.execute(sql, params)
+        done += len(ids)

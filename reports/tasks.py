@@ -165,3 +165,11 @@ def requeue_stale_reports() -> int:
         for report_id in stale:
             enqueue("reports.tasks.build_report", report_id)
     return len(stale)
+
+
+@shared_task(ignore_result=True, soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT)
+def refresh_missing_summaries() -> int:
+    """The report summaries of the patients who have none (after an import; beat, as a sweep)."""
+    from .summaries import summaries_refresh_missing
+
+    return summaries_refresh_missing()
