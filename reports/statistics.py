@@ -1,11 +1,14 @@
 """The cohort summary of a period, in the layout of the agency's 2015 interim summary.
 
 Everything is computed by a fixed number of SQL aggregate queries (six, whatever the size of
-the cohort): one pass over the cohort's patients with correlated subqueries on indexed ranges
-(follow-up, last visit, stop, adverse events, highest dose), one for the prescribers, two for
-adverse events by organ class and by term, one for adverse events by dose band, and one window
-query over the titration log that counts the protocol findings per version. The definitions
-are in docs/report-definitions.md and in the PDF's method section.
+the cohort): one over a row of facts per patient (last follow-up visit, stop, adverse events,
+highest dose), one for the prescribers, two for adverse events by organ class and by term, one
+for adverse events by dose band, and one for the protocol findings per version. A patient's
+facts and findings come from their report summary (reports.models.PatientSummary,
+PatientFindings, kept at write time by reports.summaries) when it answers for the period, and
+from facts_sql() / findings_sql() over the clinical tables otherwise; the summaries are written
+by the same two functions. The definitions are in docs/report-definitions.md and in the PDF's
+method section.
 """
 
 from __future__ import annotations

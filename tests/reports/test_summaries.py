@@ -127,3 +127,36 @@ def test_the_stored_columns_are_the_report_s():
         finding_columns - {"id", "patient_id", "version", "steps", "blocking_steps", "blocked"}
         == expected
     )
+
+
+def test_beat_gives_a_summary_to_every_patient_left_without_one():
+    from reports.tasks import refresh_missing_summaries
+    from rtuportal.celery import app
+
+    schedule = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
+    assert schedule["reports.tasks.refresh_missing_summaries"] <= 600
+    doctor = prescriber(specialty="psychiatry")
+    for n in range(3):
+        p = patient(
+            doctor,
+            sex="F",
+            birth_year=1980,
+            inclusion_date=date(2016, 1, 1 + n),
+            treatment_status="pretreated",
+            pretreatment_dose_mg=60,
+            alcohol_g_per_day=80,
+        )
+        visit(
+            p,
+            date(2016, 2, 1),
+            alcohol=40,
+            craving=3,
+            abstinent=False,
+            steps=[(date(2016, 2, 1), 60 + 5 * n)],
+        )
+    summaries_refresh(patient_ids=[p.pk])
+    whole = cohort_summary()
+    assert refresh_missing_summaries.apply().get() == 2
+    assert PatientSummary.objects.count() == 3 and PatientFindings.objects.count() == 3
+    assert cohort_summary() == whole
+    assert refresh_missing_summaries.apply().get() == 0
