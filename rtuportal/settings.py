@@ -178,6 +178,12 @@ DEFAULT_FROM_EMAIL = env.str(
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 RTU_AGENCY_EMAIL = env.str("RTU_AGENCY_EMAIL", default="pharmacovigilance@ansm.example.fr")
 RTU_SITE_URL = env.str("RTU_SITE_URL", default="http://127.0.0.1:8000")
+# Reports are background work: their PostgreSQL session runs without parallel workers and, when
+# the database runs on the worker's machine, its backend process at this nice level (0: as the
+# pages; see reports.tasks.background_priority).
+RTU_REPORT_NICE = env.int("RTU_REPORT_NICE", default=10)
+if not 0 <= RTU_REPORT_NICE <= 19:
+    raise ImproperlyConfigured(f"RTU_REPORT_NICE must be 0-19 (got {RTU_REPORT_NICE}).")
 
 # --- Accounts, login, second factor ------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

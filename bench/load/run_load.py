@@ -47,6 +47,7 @@ import client  # noqa: E402
 VENV = ROOT / ".venv" / "bin"
 PY = str(VENV / "python")
 DB_NAME = "rtu_load"
+NICE_WORKER = int(os.environ.get("RTU_LOAD_NICE_WORKER", "1"))  # as docker-compose.yml runs it
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 REDIS_URL = "redis://127.0.0.1:6379/3"
 HOST, PORT, HELLO_PORT = "127.0.0.1", 8100, 8101
@@ -142,7 +143,8 @@ class Servers:
         if self.celery:
             self.procs.append(
                 subprocess.Popen(
-                    [str(VENV / "celery"), "-A", "rtuportal", "worker", "-c", "1", "-l", "warning"]
+                    ["nice", "-n", "10"] * NICE_WORKER
+                    + [str(VENV / "celery"), "-A", "rtuportal", "worker", "-c", "1", "-l", "warning"]
                     + ["-n", f"load-{os.getpid()}@%h", "-Q", "celery"],
                     cwd=ROOT,
                     env=env,

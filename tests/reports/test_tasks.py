@@ -152,3 +152,35 @@ def test_beat_requeues_reports_whose_worker_died(agency, django_capture_on_commi
     assert alive.status == "running"
     # Nothing stale any more: a second beat run sends nothing.
     assert tasks.requeue_stale_reports() == 0
+
+
+def test_a_report_is_built_at_background_priority(settings):
+    """The report's database session runs without parallel workers and, PostgreSQL being on
+    this machine, its backend at the configured nice level; 0 leaves the session alone."""
+    import os
+
+    from django.db import connection
+
+    from reports.tasks import background_priority
+    from tests.conftest import require_service
+
+    require_service("PostgreSQL (DATABASE_URL)", connection.vendor == "postgresql")
+    settings.RTU_REPORT_NICE = 0
+    assert background_priority() is None
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] != "0"
+    settings.RTU_REPORT_NICE = 10
+    try:
+        pid = background_priority()
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW max_parallel_workers_per_gather")
+            assert cursor.fetchone()[0] == "0"
+            cursor.execute("SELECT pg_backend_pid()")
+            assert cursor.fetchone()[0] == pid
+        assert os.getpriority(os.PRIO_PROCESS, pid) >= 10
+    finally:  # the connection serves the next tests: give it back as it was
+        with connection.cursor() as cursor:
+            cursor.execute("RESET max_parallel_workers_per_gather")
+            cursor.execute("SELECT pg_backend_pid()")
+            os.setpriority(os.PRIO_PROCESS, cursor.fetchone()[0], 0)
