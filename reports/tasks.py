@@ -82,6 +82,7 @@ def background_priority() -> int | None:
         os.setpriority(os.PRIO_PROCESS, pid, max(nice, os.getpriority(os.PRIO_PROCESS, pid)))
     except OSError:  # no /proc, or not ours to renice
         return None
+    logger.info("report session: backend %s at nice %s, no parallel workers", pid, nice)
     return pid
 
 
