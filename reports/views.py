@@ -64,7 +64,11 @@ def report_list(request: HttpRequest) -> HttpResponse:
             except services.ReportError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, _("The report is being built."))
+                report.refresh_from_db(fields=["status"])  # built already when tasks run inline
+                if report.status == CohortReport.Status.DONE:
+                    messages.success(request, _("The report is ready."))
+                else:
+                    messages.success(request, _("The report is being built."))
                 return redirect("reports:detail", pk=report.pk)
         status = 400
     else:

@@ -141,3 +141,19 @@ def test_list_query_count_is_pinned(agency_client, agency, django_assert_num_que
         # 4 count for the paginator, 5 the page of reports joined to their requester.
         # (No session write: the warm-up request touched it less than a minute ago.)
         agency_client.get(reverse("reports:list"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_built_inline_is_announced_as_ready(agency_client, monkeypatch):
+    """Without a broker (the embedded set-up) the report is built when the request commits:
+    the page then says it is ready, not that it is being built."""
+    from rtuportal.celery import app
+
+    monkeypatch.setattr(app.conf, "task_always_eager", True)
+    build()
+    response = agency_client.post(
+        reverse("reports:list"), {"preset": "all", "language": "fr"}, follow=True
+    )
+    assert CohortReport.objects.get().status == "done"
+    html = response.content.decode()
+    assert "Le rapport est prêt." in html and "en cours de production" not in html
