@@ -11,7 +11,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import OperationalError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -79,11 +79,36 @@ def background_priority() -> int | None:
         with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
             if b"postgres" not in cmdline.read():
                 return None  # another pid namespace (a container): not our backend
-        os.setpriority(os.PRIO_PROCESS, pid, max(nice, os.getpriority(os.PRIO_PROCESS, pid)))
+        before = os.getpriority(os.PRIO_PROCESS, pid)
+        os.setpriority(os.PRIO_PROCESS, pid, max(nice, before))
     except OSError:  # no /proc, or not ours to renice
         return None
+    _reniced[pid] = before
     logger.info("report session: backend %s at nice %s, no parallel workers", pid, nice)
     return pid
+
+
+_reniced: dict[int, int] = {}  # backend pid -> its nice level before background_priority
+
+
+def end_background_priority() -> None:
+    """Give the session back as it was, for what runs next on this connection (a page, when
+    tasks run inline): closed when possible (the niced backend ends with it), else reset."""
+    if connection.vendor != "postgresql" or connection.connection is None:
+        return
+    if not connection.in_atomic_block:
+        _reniced.clear()
+        connection.close()
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("RESET max_parallel_workers_per_gather")
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    if pid in _reniced:
+        try:
+            os.setpriority(os.PRIO_PROCESS, pid, _reniced.pop(pid))
+        except OSError:  # lowering a nice level needs the privilege that raised it
+            pass
 
 
 def build(report_id: int, *, worker: str = "inline") -> bool:
@@ -120,6 +145,11 @@ def build(report_id: int, *, worker: str = "inline") -> bool:
     except Exception as exc:
         logger.exception("report %s failed", report_id)
         _fail(report_id, f"{type(exc).__name__}: {exc}")
+    finally:
+        try:
+            end_background_priority()
+        except DatabaseError:  # the database went away: the session went with it
+            logger.warning("report %s: session not reset", report_id, exc_info=True)
     return True
 
 

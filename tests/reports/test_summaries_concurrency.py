@@ -22,7 +22,7 @@ from reports import summaries
 from reports.models import PatientSummary
 from tests.conftest import require_service
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def _visit(patient, by, day: date, dose: int, alcohol: int) -> None:

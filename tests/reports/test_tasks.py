@@ -179,6 +179,12 @@ def test_a_report_is_built_at_background_priority(settings):
             cursor.execute("SELECT pg_backend_pid()")
             assert cursor.fetchone()[0] == pid
         assert os.getpriority(os.PRIO_PROCESS, pid) >= 10
+        # What runs next on this connection (a page, when tasks run inline) runs as before.
+        tasks.end_background_priority()
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW max_parallel_workers_per_gather")
+            assert cursor.fetchone()[0] != "0"
+        assert os.getpriority(os.PRIO_PROCESS, pid) == 0
     finally:  # the connection serves the next tests: give it back as it was
         with connection.cursor() as cursor:
             cursor.execute("RESET max_parallel_workers_per_gather")

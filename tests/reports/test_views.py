@@ -143,7 +143,7 @@ def test_list_query_count_is_pinned(agency_client, agency, django_assert_num_que
         agency_client.get(reverse("reports:list"))
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_report_built_inline_is_announced_as_ready(agency_client, monkeypatch):
     """Without a broker (the embedded set-up) the report is built when the request commits:
     the page then says it is ready, not that it is being built."""
