@@ -126,8 +126,13 @@ if _engine == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 3
     # No JIT compilation: the report's aggregates cost enough to trigger it and then spend more
     # time compiling (2.6 s of 4.4 s for a three-month report on 300,000 patients) than
-    # running; the portal's other queries are too cheap to gain from it.
-    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off -c work_mem=32MB")
+    # running; the portal's other queries are too cheap to gain from it. The report's sorts
+    # stay in memory (work_mem). Index probes are costed as on SSD or cached data
+    # (random_page_cost): a small period then reads its patients' steps and visits through
+    # the indexes instead of scanning them all (0.51-0.52 s instead of 0.62-0.82 s).
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "options", "-c jit=off -c work_mem=32MB -c random_page_cost=1.1"
+    )
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_rtuportal")}
