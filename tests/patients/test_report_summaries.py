@@ -10,11 +10,11 @@ from django.urls import reverse
 from prescriber_flow import steps_post, visit_post
 
 from pharmacovigilance import services as cases
-from pharmacovigilance.models import ReactionTerm
 from prescriptions.models import Visit
 from reports.models import PatientFindings, PatientSummary
 from reports.statistics import cohort_summary
 from reports.summaries import summaries_refresh
+from tests.pharmacovigilance.helpers import make_case
 
 pytestmark = pytest.mark.django_db
 
@@ -69,18 +69,7 @@ def test_every_write_keeps_the_patient_summary_current(alice, alice_client, alic
     summary, _ = _assert_current(alice_patient)
     assert summary["last_follow_up"] == 0 * 1000 + 2 * 10 + 1
 
-    case = cases.adverse_event_report(
-        patient=alice_patient,
-        reported_by=alice,
-        onset_date=date(2014, 5, 10),
-        term=ReactionTerm.objects.get(code="somnolence"),
-        serious=False,
-        seriousness_criteria=[],
-        outcome="recovering",
-        causality="unlikely",
-        action_taken="none",
-        today=date(2014, 6, 2),
-    )
+    case = make_case(alice_patient, outcome="recovering", causality="unlikely", action_taken="none")
     summary, _ = _assert_current(alice_patient)
     assert (summary["ae_any"], summary["ae_related"], summary["ae_serious"]) == (1, 0, 0)
 

@@ -14,13 +14,13 @@ from datetime import date
 import pytest
 from django.db import connection, connections
 
-from patients.services import patient_register
 from pharmacovigilance import services as cases
-from pharmacovigilance.models import ReactionTerm
 from prescriptions import services as prescriptions
 from reports import summaries
 from reports.models import PatientSummary
 from tests.conftest import require_service
+from tests.patients.prescriber_flow import include
+from tests.pharmacovigilance.helpers import make_case
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -41,34 +41,9 @@ def _visit(patient, by, day: date, dose: int, alcohol: int) -> None:
 
 def test_a_visit_saved_during_a_follow_up_counts_the_follow_up(alice, monkeypatch):
     require_service("PostgreSQL (DATABASE_URL)", connection.vendor == "postgresql")
-    patient = patient_register(
-        prescriber=alice,
-        sex="M",
-        birth_year=1966,
-        inclusion_date=date(2014, 4, 1),
-        indication="reduction",
-        treatment_status="initiation",
-        pretreatment_dose_mg=None,
-        failed_treatments=["acamprosate"],
-        precautions=[],
-        alcohol_g_per_day=120,
-        craving=7,
-        abstinent=False,
-        psychosocial_care=True,
-        informed_of_rtu=True,
-    )
+    patient = include(alice)
     _visit(patient, alice, date(2014, 4, 1), 15, 120)
-    case = cases.adverse_event_report(
-        patient=patient,
-        reported_by=alice,
-        onset_date=date(2014, 4, 10),
-        term=ReactionTerm.objects.get(code="somnolence"),
-        serious=False,
-        seriousness_criteria=[],
-        outcome="recovering",
-        causality="possible",
-        action_taken="none",
-    )
+    case = make_case(patient, onset_date=date(2014, 4, 10), outcome="recovering")
     assert PatientSummary.objects.get(patient=patient).ae_serious == 0
 
     refreshed, visit_started = threading.Event(), threading.Event()
