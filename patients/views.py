@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from django.contrib import messages
@@ -13,9 +14,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from prescriptions import rules, timeline
-from prescriptions.models import DoseStep
+from prescriptions import services as prescription_services
 from rtuportal.access import (
     ADMIN,
     AGENCY,
@@ -25,6 +27,7 @@ from rtuportal.access import (
     role_required,
 )
 from rtuportal.choices import OrganClass
+from rtuportal.queries import CompiledValues
 
 from . import charts, services
 from .forms import InclusionForm, PatientSearchForm, TransferForm
@@ -210,9 +213,7 @@ def patient_detail(request: HttpRequest, code: str) -> HttpResponse:
     """The patient page, in a fixed number of queries whatever the length of the history."""
     patient = get_patient_for_user(request.user, code)  # 1 query
     today = _today()
-    visits = list(patient.visits.all())  # 1 query
-    steps = list(DoseStep.objects.filter(patient=patient))  # 1 query
-    stops = list(patient.stops.all())  # 1 query
+    visits, steps, stops = prescription_services.patient_records(patient)  # 3 queries
     adverse_events = list(
         patient.adverse_events.select_related("term").order_by("-onset_date")  # 1 query
     )
@@ -242,41 +243,62 @@ def patient_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "patients/detail.html", context)
 
 
+def _tracked(model) -> list[tuple[str, str]]:
+    """The fields simple_history's diff_against compares (editable ones), in the model's order."""
+    return [
+        (f.name, f.attname)
+        for f in model._meta.concrete_fields
+        if f.editable and f.name not in {"id", "updated_at", "version"}
+    ]
+
+
+def _history_read(model, key: str) -> CompiledValues:
+    """One patient's history records of `model` (`key` = the patient), as plain values."""
+    columns = [attname for _name, attname in _tracked(model)]
+    return CompiledValues(
+        lambda value: (
+            model.history.filter(**{key: value})
+            .values(
+                "id",
+                "history_date",
+                "history_type",
+                "history_change_reason",
+                "history_user__email",
+                *columns,
+            )
+            .order_by("id", "history_date")
+        )
+    )
+
+
+@functools.cache
+def _history_sources() -> list[tuple]:
+    from prescriptions.models import StopOfTreatment, Visit
+
+    return [
+        (gettext_lazy("Patient"), Patient, _history_read(Patient, "id")),
+        (gettext_lazy("Visit"), Visit, _history_read(Visit, "patient_id")),
+        (
+            gettext_lazy("Stop of treatment"),
+            StopOfTreatment,
+            _history_read(StopOfTreatment, "patient_id"),
+        ),
+    ]
+
+
 def _history(patient: Patient, visits, stops) -> list[dict]:
     """Who changed what and when, newest first, across the patient, its visits and stops.
 
-    Read as plain values (3 queries) and compared field by field in Python: the same entries
-    as simple_history's diff_against, without building a model instance per record.
+    Read as plain values (3 queries, compiled once per process: see rtuportal.queries) and
+    compared field by field in Python: the same entries as simple_history's diff_against,
+    without building a model instance per record.
     """
-    from prescriptions.models import StopOfTreatment, Visit
-
-    sources = [
-        (_("Patient"), Patient, Patient.history.filter(id=patient.pk)),
-        (_("Visit"), Visit, Visit.history.filter(patient_id=patient.pk)),
-        (
-            _("Stop of treatment"),
-            StopOfTreatment,
-            StopOfTreatment.history.filter(patient_id=patient.pk),
-        ),
-    ]
     entries = []
-    for label, model, queryset in sources:
-        tracked = [  # the fields diff_against compares (editable ones), in the model's order
-            (f.name, f.attname)
-            for f in model._meta.concrete_fields
-            if f.editable and f.name not in {"id", "updated_at", "version"}
-        ]
-        kinds = dict(queryset.model._meta.get_field("history_type").choices)
-        rows = queryset.values(
-            "id",
-            "history_date",
-            "history_type",
-            "history_change_reason",
-            "history_user__email",
-            *(attname for _name, attname in tracked),
-        ).order_by("id", "history_date")
+    for label, model, read in _history_sources():
+        tracked = _tracked(model)
+        kinds = dict(model.history.model._meta.get_field("history_type").choices)
         previous_by_object: dict[int, dict] = {}
-        for row in rows:
+        for row in read(patient.pk):
             before = previous_by_object.get(row["id"])
             changes = []
             if before is not None:
@@ -292,7 +314,7 @@ def _history(patient: Patient, visits, stops) -> list[dict]:
             previous_by_object[row["id"]] = row
             entries.append(
                 {
-                    "what": label,
+                    "what": str(label),
                     "when": row["history_date"],
                     "who": row["history_user__email"] or _("system"),
                     "type": kinds.get(row["history_type"], row["history_type"]),

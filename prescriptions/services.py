@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from patients.models import Patient
 from reports.summaries import summaries_refresh
+from rtuportal.queries import CompiledInstances
 
 from . import rules, timeline
 from .models import DoseStep, StopOfTreatment, Visit
@@ -85,15 +86,37 @@ class PatientLog:
     log: list[timeline.LogStep]
 
 
+# The patient's visits, steps and stops in date order, read on every patient page, visit form
+# and visit save: compiled once per process (rtuportal.queries), in the models' order within
+# one patient (without their ordering's join on the patient).
+_VISITS = CompiledInstances(
+    lambda pk: Visit.objects.filter(patient_id=pk).order_by("visit_date", "pk")
+)
+_STEPS = CompiledInstances(
+    lambda pk: DoseStep.objects.filter(patient_id=pk).order_by("start_date", "pk")
+)
+_STOPS = CompiledInstances(
+    lambda pk: StopOfTreatment.objects.filter(patient_id=pk).order_by("stop_date", "pk")
+)
+
+
+def patient_records(patient: Patient) -> tuple[list[Visit], list[DoseStep], list[StopOfTreatment]]:
+    """The patient's visits, dose steps and stops, each in date order (3 queries)."""
+    using = patient._state.db or "default"
+    return (
+        _VISITS(patient.pk, using=using, patient=patient),
+        _STEPS(patient.pk, using=using, patient=patient),
+        _STOPS(patient.pk, using=using, patient=patient),
+    )
+
+
 def patient_log(patient: Patient, *, exclude_visit_id: int | None = None) -> PatientLog:
     """The stored log of the patient (3 queries), optionally without one visit being corrected."""
-    visits = [v for v in patient.visits.all() if v.pk != exclude_visit_id]
-    steps = [
-        s
-        for s in DoseStep.objects.filter(patient=patient)
-        if exclude_visit_id is None or s.visit_id != exclude_visit_id
-    ]
-    return _log_of(patient, visits, steps, list(patient.stops.all()))
+    visits, steps, stops = patient_records(patient)
+    if exclude_visit_id is not None:
+        visits = [v for v in visits if v.pk != exclude_visit_id]
+        steps = [s for s in steps if s.visit_id != exclude_visit_id]
+    return _log_of(patient, visits, steps, stops)
 
 
 def visit_assess(

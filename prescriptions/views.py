@@ -51,11 +51,11 @@ def _visit_kwargs(form) -> dict:
 
 
 def _visit_initial(patient) -> dict:
-    log = services.patient_log(patient).log
+    stored = services.patient_log(patient)
     today = timezone.localdate()
-    current = timeline.dose_on(log, today)
+    current = timeline.dose_on(stored.log, today)
     initial = {"visit_date": today}
-    last = patient.visits.order_by("-visit_date", "-pk").first()
+    last = max(stored.visits, key=lambda v: (v.visit_date, v.pk), default=None)
     if last is None:
         initial.update(
             visit_date=patient.inclusion_date,

@@ -113,6 +113,20 @@ def test_patient_page_query_count_is_fixed(alice, alice_client, django_assert_nu
         assert len(response.context["visits"]) == size
 
 
+@pytest.mark.parametrize("size", [1, 50])
+def test_visit_form_query_count_is_fixed(alice, alice_client, django_assert_num_queries, size):
+    with time_machine.travel("2018-06-02 10:00:00+00:00", tick=False):
+        _cohort(alice, 1, size, 3)
+        patient = Patient.objects.get()
+        # 1 session, 2 user, 3 patient, 4 visits, 5 steps, 6 stops (the last visit, whose
+        # split into intakes the form proposes again, is among them),
+        # 7-9 the session touched (first request of the minute: savepoint, update, release).
+        with django_assert_num_queries(9):
+            response = alice_client.get(reverse("patients:visit_new", args=[patient.code]))
+        assert response.status_code == 200
+        assert response.context["form"].initial["visit_date"] == date(2018, 6, 2)
+
+
 def test_dashboard_query_count_and_taper_proposal(alice, alice_client, django_assert_num_queries):
     with time_machine.travel("2017-08-01 10:00:00+00:00", tick=False):
         patient = include(

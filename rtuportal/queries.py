@@ -1,0 +1,116 @@
+"""Querysets compiled to SQL once per process, for the small reads every patient page makes.
+
+Building a queryset and compiling it to SQL costs Django more than PostgreSQL needs to run it
+for the per-patient reads of the patient page: 2.1 ms of the 4.1 ms of one history read on the
+2026-12-02 machine. `CompiledValues` compiles the queryset once, with a placeholder value, and
+then only swaps the value in the parameters, so each later read is the database round trip and
+the values' conversion, as `QuerySet.values()` would return them. `CompiledInstances` does
+the same for a plain queryset of model instances (no select_related, no annotations).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connections
+from django.db.models import QuerySet
+
+# A value no key takes (ids are positive) that still fits a 32-bit integer column, so that
+# Django puts it in the parameters instead of folding the lookup into an empty result.
+PLACEHOLDER = -1_987_654_321
+
+
+class _Compiled:
+    """The SQL of `build(PLACEHOLDER)` per database alias, and where the value goes in it."""
+
+    def __init__(self, build: Callable[[Any], QuerySet]) -> None:
+        self.build = build
+        self._compiled: dict[str, tuple] = {}
+        self._lock = threading.Lock()
+
+    def _check(self, query) -> None:
+        """Refuse the querysets the subclass cannot turn back into results."""
+
+    def _extra(self, query, compiler) -> Any:
+        """What the subclass needs besides the SQL to build its results."""
+
+    def _compile(self, using: str) -> tuple:
+        query = self.build(PLACEHOLDER).query
+        self._check(query)
+        compiler = query.get_compiler(using=using)
+        sql, params = compiler.as_sql()
+        slots = [i for i, param in enumerate(params) if param == PLACEHOLDER]
+        if len(slots) != 1:
+            raise ValueError(f"the value must occur once in the parameters, not {len(slots)} times")
+        fields = [column[0] for column in compiler.select[: compiler.col_count]]
+        converters = compiler.get_converters(fields)
+        return sql, list(params), slots[0], compiler, converters, self._extra(query, compiler)
+
+    def rows(self, value: Any, using: str) -> tuple[list, Any]:
+        compiled = self._compiled.get(using)
+        if compiled is None:
+            with self._lock:
+                compiled = self._compiled.get(using) or self._compile(using)
+                self._compiled[using] = compiled
+        sql, params, slot, compiler, converters, extra = compiled
+        params = list(params)
+        params[slot] = value
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if converters:
+            rows = list(compiler.apply_converters(rows, converters))
+        return rows, extra
+
+
+class CompiledValues(_Compiled):
+    """`build(value)` is a `.values(...)` queryset with `value` in exactly one lookup.
+
+    `compiled(value)` returns the list of dicts that `list(build(value))` would, without
+    building or compiling the queryset again. The SQL is kept per database alias.
+    """
+
+    def _check(self, query) -> None:
+        if not query.values_select and not query.annotation_select:
+            raise TypeError("CompiledValues needs a .values(...) queryset")
+
+    def _extra(self, query, compiler) -> list[str]:
+        return [*query.extra_select, *query.values_select, *query.annotation_select]
+
+    def __call__(self, value: Any, *, using: str = "default") -> list[dict]:
+        rows, names = self.rows(value, using)
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+class CompiledInstances(_Compiled):
+    """`build(value)` is a queryset of model instances with `value` in exactly one lookup.
+
+    `compiled(value, patient=obj)` returns the instances `list(build(value))` would, with
+    `obj` set as their `patient` (as a related manager's queryset would), without building
+    or compiling the queryset again.
+    """
+
+    def _check(self, query) -> None:
+        if (
+            query.values_select
+            or query.annotation_select
+            or query.extra_select
+            or query.select_related
+            or query.deferred_loading[0]
+        ):
+            raise TypeError("CompiledInstances needs a plain queryset of whole instances")
+
+    def _extra(self, query, compiler) -> tuple:
+        info = compiler.klass_info
+        names = [compiler.select[i][0].target.attname for i in info["select_fields"]]
+        return info["model"], names
+
+    def __call__(self, value: Any, *, using: str = "default", **related) -> list:
+        rows, (model, names) = self.rows(value, using)
+        instances = [model.from_db(using, names, row) for row in rows]
+        for name, obj in related.items():
+            for instance in instances:
+                setattr(instance, name, obj)
+        return instances
