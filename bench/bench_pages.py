@@ -8,7 +8,9 @@ Logs in (force_login) a prescriber of the load database whose caseload is the cl
 accepted by the protocol, warms up, then times N requests of each page of the load mix:
 the patient list, the patient page, the visit form (GET) and the visit save (POST; every save
 runs inside a transaction rolled back afterwards, so the database is left as it was).
-Prints mean and median ms per page. With --profile, also writes a cProfile dump of the timed
+Prints mean and median ms per page, and the CPU each request costs the app and its PostgreSQL
+backend (from /proc: the figure that bounds requests per second on a shared machine, where
+wall-clock times move with the neighbours). With --profile, also writes a cProfile dump of the timed
 loop (open it with `python -m pstats` or snakeviz).
 """
 
@@ -144,24 +146,55 @@ def main() -> None:
             for query in captured.captured_queries:
                 print(f"  {query['time']:>6} {query['sql'][:300]}")
     profiler = cProfile.Profile() if args.profile else None
+    backend = _backend_cpu(connection)
     for name in chosen:
         call, _expected = pages[name]
         times = []
+        app_cpu = db_cpu = 0.0
         for _ in range(args.n):
             started = time.perf_counter()
+            cpu_started = time.process_time()
+            db_started = backend()
             if profiler:
                 profiler.enable()
             call()
             if profiler:
                 profiler.disable()
             times.append((time.perf_counter() - started) * 1000)
+            app_cpu += time.process_time() - cpu_started
+            db_cpu += backend() - db_started
         print(
             f"{name:8} mean {statistics.mean(times):7.2f} ms  "
-            f"median {statistics.median(times):7.2f} ms  min {min(times):7.2f} ms"
+            f"median {statistics.median(times):7.2f} ms  min {min(times):7.2f} ms  "
+            f"cpu app {app_cpu * 1000 / args.n:6.2f} ms  db {db_cpu * 1000 / args.n:5.2f} ms"
         )
     if profiler:
         profiler.dump_stats(args.profile)
         print(f"profile written to {args.profile}")
+
+
+def _backend_cpu(connection):
+    """A function giving the CPU seconds used so far by this connection's PostgreSQL backend.
+
+    CPU time, unlike wall-clock time, hardly moves with the neighbours on a shared machine: the
+    sum of the app's and the backend's CPU per request is what bounds the requests per second
+    two cores can serve. Reads /proc, so only for a local server (0 otherwise, and on SQLite).
+    """
+    if connection.vendor != "postgresql":
+        return lambda: 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():
+        return lambda: 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    return read
 
 
 if __name__ == "__main__":
