@@ -13,8 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from prescriptions import rules, timeline
 from prescriptions import services as prescription_services
@@ -214,9 +214,7 @@ def patient_detail(request: HttpRequest, code: str) -> HttpResponse:
     patient = get_patient_for_user(request.user, code)  # 1 query
     today = _today()
     visits, steps, stops = prescription_services.patient_records(patient)  # 3 queries
-    adverse_events = list(
-        patient.adverse_events.select_related("term").order_by("-onset_date")  # 1 query
-    )
+    adverse_events = _adverse_events(patient)  # 1 query
     replayed = timeline.replay(patient=patient, visits=visits, steps=steps, stops=stops)
     log = [(r.step.start_date, r.step.daily_dose_mg) for r in replayed]
     outcomes = [(patient.inclusion_date, patient.alcohol_g_per_day, patient.craving)]
@@ -241,6 +239,28 @@ def patient_detail(request: HttpRequest, code: str) -> HttpResponse:
         "non_compliant": sum(1 for r in replayed if r.check and r.check.findings),
     }
     return render(request, "patients/detail.html", context)
+
+
+@functools.cache
+def _adverse_events_read() -> CompiledValues:
+    from pharmacovigilance.models import AdverseEvent
+
+    return CompiledValues(
+        lambda value: (
+            AdverseEvent.objects.filter(patient_id=value)
+            .values("onset_date", "serious", "term__label_fr", "term__label_en")
+            .order_by("-onset_date", "-pk")
+        )
+    )
+
+
+def _adverse_events(patient: Patient) -> list[dict]:
+    """The patient's adverse events, newest first: onset, seriousness, term in the language."""
+    label = "term__label_en" if (get_language() or "fr").startswith("en") else "term__label_fr"
+    return [
+        {"onset_date": row["onset_date"], "serious": row["serious"], "term": row[label]}
+        for row in _adverse_events_read()(patient.pk, using=patient._state.db or "default")
+    ]
 
 
 def _tracked(model) -> list[tuple[str, str]]:
@@ -298,7 +318,7 @@ def _history(patient: Patient, visits, stops) -> list[dict]:
         tracked = _tracked(model)
         kinds = dict(model.history.model._meta.get_field("history_type").choices)
         previous_by_object: dict[int, dict] = {}
-        for row in read(patient.pk):
+        for row in read(patient.pk, using=patient._state.db or "default"):
             before = previous_by_object.get(row["id"])
             changes = []
             if before is not None:

@@ -1,6 +1,6 @@
 """rtuportal.queries: querysets compiled once give what the ORM gives, on every later value."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import time_machine
@@ -129,3 +129,26 @@ def test_refuses_what_it_cannot_rebuild(two_patients):
         CompiledInstances(lambda pk: Visit.objects.filter(Q(patient_id=pk) | Q(created_by_id=pk)))(
             1
         )
+
+
+def test_patient_page_lists_the_adverse_events_newest_first_in_the_language(
+    alice_client, alice_patient
+):
+    from django.db.models import F
+
+    from pharmacovigilance.models import AdverseEvent, ReactionTerm
+    from tests.pharmacovigilance.helpers import make_case
+
+    other = ReactionTerm.objects.exclude(code__in=["somnolence", "other"])
+    other = other.exclude(label_en=F("label_fr")).order_by("code").first()
+    older = make_case(alice_patient, term=other, causality="unlikely")
+    newer = make_case(alice_patient)
+    AdverseEvent.objects.filter(pk=older.pk).update(onset_date=newer.onset_date - timedelta(1))
+    url = f"/patients/{alice_patient.code}/"
+    rows = alice_client.get(url).context["adverse_events"]
+    assert [r["term"] for r in rows] == [newer.term.label_fr, other.label_fr]
+    assert [r["serious"] for r in rows] == [newer.serious, False]
+    alice_client.cookies["django_language"] = "en"
+    body = alice_client.get(url).content.decode()
+    assert other.label_fr not in body
+    assert body.index(newer.term.label_en) < body.index(other.label_en)
