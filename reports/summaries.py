@@ -33,6 +33,8 @@ def _patients_where(patient_ids: Iterable[int] | None) -> tuple[str, list]:
     if patient_ids is None:
         return "1 = 1", []
     ids = sorted({int(pk) for pk in patient_ids})
+    if len(ids) == 1:  # a service's refresh: its own statement text, prepared (see below)
+        return "p.id = %s", ids
     if connection.vendor == "postgresql":
         return "p.id = ANY(%s)", [ids]
     return "p.id IN (SELECT value FROM json_each(%s))", [json.dumps(ids)]
@@ -73,9 +75,33 @@ def summaries_refresh(*, patient_ids: Iterable[int] | None = None) -> None:
         patient_ids = list(patient_ids)
         if not patient_ids:
             return
-    with connection.cursor() as cursor:
+    with _cursor(single=patient_ids is not None and len(set(patient_ids)) == 1) as cursor:
         for sql, params in refresh_statements(patient_ids):
             cursor.execute(sql, params)
+
+
+def _cursor(*, single: bool):
+    """A cursor for the refresh statements.
+
+    A service refreshes one patient on every save: PostgreSQL spends most of those statements'
+    time planning them (3.3 of 4.5 ms on the 2026-12-02 machine, warm). Their one-patient text
+    is bound on the server (a psycopg Cursor instead of Django's client-side binding) and
+    prepared on the connection (Django leaves psycopg's automatic preparation off), so that
+    PostgreSQL reuses its plan: per-patient index lookups whatever the patient. Bulk refreshes
+    (`= ANY` of many ids) keep Django's cursor and are planned for their size every time.
+    Either way the cursor is Django's wrapper: queries are logged and counted as usual.
+    """
+    if not single or connection.vendor != "postgresql":
+        return connection.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparingCursor(ServerBindingCursor):
+        def execute(self, query, params=None, **kwargs):
+            kwargs.setdefault("prepare", True)
+            return super().execute(query, params, **kwargs)
+
+    connection.ensure_connection()
+    return connection._prepare_cursor(PreparingCursor(connection.connection))
 
 
 MISSING_BATCH = 20_000

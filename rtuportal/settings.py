@@ -133,6 +133,12 @@ if _engine == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"].setdefault(
         "options", "-c jit=off -c work_mem=32MB -c random_page_cost=1.1"
     )
+    # Django turns psycopg's prepared statements off (prepare_threshold None), and its own
+    # client-side binding cursors never prepare. The one-patient report summary refresh runs
+    # on a server-binding cursor that asks for it (reports.summaries._cursor): this turns it
+    # back on for that cursor only. Not for a pooler in transaction mode (PgBouncer without
+    # max_prepared_statements).
+    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_rtuportal")}

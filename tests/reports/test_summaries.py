@@ -160,3 +160,38 @@ def test_beat_gives_a_summary_to_every_patient_left_without_one():
     assert PatientSummary.objects.count() == 3 and PatientFindings.objects.count() == 3
     assert cohort_summary() == whole
     assert refresh_missing_summaries.apply().get() == 0
+
+
+def _rows() -> tuple[list, list]:
+    return (
+        list(PatientSummary.objects.order_by("patient_id").values()),
+        [
+            {k: v for k, v in row.items() if k != "id"}
+            for row in PatientFindings.objects.order_by("patient_id", "version").values()
+        ],
+    )
+
+
+def test_one_patient_refreshes_are_prepared_and_give_the_bulk_rows():
+    """The services' one-patient refresh (prepared on PostgreSQL after a few runs, then run
+    from its stored plan) writes the rows the bulk refresh writes, patient after patient."""
+    from django.db import connection
+
+    rng = random.Random(11)
+    _random_cohort(rng, 20)
+    _random_events_and_stops(rng)
+    summaries_refresh()
+    bulk = _rows()
+    PatientSummary.objects.all().delete()
+    PatientFindings.objects.all().delete()
+    ids = list(Patient.objects.values_list("pk", flat=True))
+    for pk in ids + ids:  # 40 runs of each statement on this connection, every patient twice
+        summaries_refresh(patient_ids=[pk])
+    assert _rows() == bulk
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                ["%INSERT INTO reports_patient%"],
+            )
+            assert cursor.fetchone()[0] == 2  # the summary and the findings statements
