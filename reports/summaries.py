@@ -14,6 +14,7 @@ from the clinical tables: the figures are the same, only slower to get.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 
@@ -93,6 +94,13 @@ def _cursor(*, single: bool):
     """
     if not single or connection.vendor != "postgresql":
         return connection.cursor()
+    connection.ensure_connection()
+    return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
+
+
+@functools.cache
+def _preparing_cursor_class() -> type:
+    """Django's server-binding psycopg cursor, asking psycopg to prepare what it runs."""
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     class PreparingCursor(ServerBindingCursor):
@@ -100,8 +108,7 @@ def _cursor(*, single: bool):
             kwargs.setdefault("prepare", True)
             return super().execute(query, params, **kwargs)
 
-    connection.ensure_connection()
-    return connection._prepare_cursor(PreparingCursor(connection.connection))
+    return PreparingCursor
 
 
 MISSING_BATCH = 20_000

@@ -99,32 +99,37 @@ def test_list_query_count_is_fixed(alice, alice_client, frozen, django_assert_nu
         assert alice_client.get("/patients/").status_code == 200
 
 
-@pytest.mark.parametrize("size", [1, 50])
-def test_patient_page_query_count_is_fixed(alice, alice_client, django_assert_num_queries, size):
+def _page_of_one_patient(alice, client, assert_num_queries, size, url_name, queries):
+    """GET a page of a patient with `size` visits of 3 steps each, in `queries` queries."""
     with time_machine.travel("2018-06-02 10:00:00+00:00", tick=False):
         _cohort(alice, 1, size, 3)
         patient = Patient.objects.get()
-        # 1 session, 2 user, 3 patient, 4 visits, 5 steps, 6 stops, 7 adverse events,
-        # 8-10 history of the patient, its visits and its stops (with their users),
-        # 11-13 the session touched (first request of the minute: savepoint, update, release).
-        with django_assert_num_queries(13):
-            response = alice_client.get(reverse("patients:detail", args=[patient.code]))
+        with assert_num_queries(queries):
+            response = client.get(reverse(url_name, args=[patient.code]))
         assert response.status_code == 200
-        assert len(response.context["visits"]) == size
+        return response
+
+
+@pytest.mark.parametrize("size", [1, 50])
+def test_patient_page_query_count_is_fixed(alice, alice_client, django_assert_num_queries, size):
+    # 1 session, 2 user, 3 patient, 4 visits, 5 steps, 6 stops, 7 adverse events,
+    # 8-10 history of the patient, its visits and its stops (with their users),
+    # 11-13 the session touched (first request of the minute: savepoint, update, release).
+    response = _page_of_one_patient(
+        alice, alice_client, django_assert_num_queries, size, "patients:detail", 13
+    )
+    assert len(response.context["visits"]) == size
 
 
 @pytest.mark.parametrize("size", [1, 50])
 def test_visit_form_query_count_is_fixed(alice, alice_client, django_assert_num_queries, size):
-    with time_machine.travel("2018-06-02 10:00:00+00:00", tick=False):
-        _cohort(alice, 1, size, 3)
-        patient = Patient.objects.get()
-        # 1 session, 2 user, 3 patient, 4 visits, 5 steps, 6 stops (the last visit, whose
-        # split into intakes the form proposes again, is among them),
-        # 7-9 the session touched (first request of the minute: savepoint, update, release).
-        with django_assert_num_queries(9):
-            response = alice_client.get(reverse("patients:visit_new", args=[patient.code]))
-        assert response.status_code == 200
-        assert response.context["form"].initial["visit_date"] == date(2018, 6, 2)
+    # 1 session, 2 user, 3 patient, 4 visits, 5 steps, 6 stops (the last visit, whose
+    # split into intakes the form proposes again, is among them),
+    # 7-9 the session touched (first request of the minute: savepoint, update, release).
+    response = _page_of_one_patient(
+        alice, alice_client, django_assert_num_queries, size, "patients:visit_new", 9
+    )
+    assert response.context["form"].initial["visit_date"] == date(2018, 6, 2)
 
 
 def test_dashboard_query_count_and_taper_proposal(alice, alice_client, django_assert_num_queries):
