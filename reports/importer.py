@@ -16,8 +16,9 @@ from datetime import date
 from functools import cache, lru_cache
 from typing import Any
 
+import psycopg
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import PrescriberProfile, User
@@ -28,6 +29,7 @@ from pharmacovigilance.models import AdverseEvent, CRPVRegion, ReactionTerm
 from prescriptions import rules
 from prescriptions.models import DoseStep, StopOfTreatment, Visit
 from reports import bulk
+from reports.references import ChunkReferences, row_triggers_skippable
 from rtuportal import outbox
 from rtuportal.choices import (
     ActionTaken,
@@ -149,17 +151,91 @@ def _choices(obj: dict, key: str, where: str, allowed: frozenset[str]) -> list[s
 
 
 def _steps(value: Any, where: str, not_before: date, today: date) -> list[tuple[date, int]]:
+    """[[date, dose], ...] as (date, mg) pairs. A file holds a million steps: the common case
+    (a well-formed step) is checked inline, and only a step it does not accept goes through
+    _step, which finds and words the reason (or accepts it the same way)."""
     if not isinstance(value, list):
         raise _Invalid(f"{where} must be a list of [date, dose]")
     steps = []
+    append = steps.append
+    parse = _parse_day
     for index, step in enumerate(value):
-        here = f"{where}[{index}]"
-        if not isinstance(step, list) or len(step) != 2:
-            raise _Invalid(f"{here} must be [date, dose]")
-        day = _date(step[0], here, today=today, not_before=not_before)
-        dose = _int({"dose": step[1]}, "dose", here, 5, 1000, multiple_of=5)
-        steps.append((day, dose))
+        if type(step) is list and len(step) == 2:
+            text, dose = step
+            if type(text) is str and type(dose) is int and 5 <= dose <= 1000 and not dose % 5:
+                day = parse(text)
+                if day is not None and not_before <= day <= today:
+                    append((day, dose))
+                    continue
+        append(_step(step, f"{where}[{index}]", not_before, today))
     return steps
+
+
+def _step(step: Any, here: str, not_before: date, today: date) -> tuple[date, int]:
+    if not isinstance(step, list) or len(step) != 2:
+        raise _Invalid(f"{here} must be [date, dose]")
+    day = _date(step[0], here, today=today, not_before=not_before)
+    dose = _int({"dose": step[1]}, "dose", here, 5, 1000, multiple_of=5)
+    return day, dose
+
+
+_VISIT_OPINIONS = ("second_opinion", "collegial_opinion", "multidisciplinary_care")
+
+
+def _visit(v: Any, where: str, inclusion: date, today: date) -> dict[str, Any]:
+    """One visit; the common case inline, as in _steps, else _visit_checked."""
+    if type(v) is dict:
+        day = v.get("visit_date")
+        dose = v.get("daily_dose_mg")
+        alcohol = v.get("alcohol_g_per_day")
+        craving = v.get("craving")
+        abstinent = v.get("abstinent")
+        opinions = [v.get(key, False) for key in _VISIT_OPINIONS]
+        if (
+            type(day) is str
+            and type(dose) is int
+            and 5 <= dose <= 1000
+            and not dose % 5
+            and type(alcohol) is int
+            and 0 <= alcohol <= 1000
+            and type(craving) is int
+            and 0 <= craving <= 10
+            and type(abstinent) is bool
+            and all(type(o) is bool for o in opinions)
+        ):
+            visit_date = _parse_day(day)
+            if visit_date is not None and inclusion <= visit_date <= today:
+                return {
+                    "visit_date": visit_date,
+                    "daily_dose_mg": dose,
+                    "alcohol_g_per_day": alcohol,
+                    "craving": craving,
+                    "abstinent": abstinent,
+                    "second_opinion": opinions[0],
+                    "collegial_opinion": opinions[1],
+                    "multidisciplinary_care": opinions[2],
+                    "steps": _steps(v.get("steps", []), f"{where}.steps", inclusion, today),
+                }
+    return _visit_checked(v, where, inclusion, today)
+
+
+def _visit_checked(v: Any, where: str, inclusion: date, today: date) -> dict[str, Any]:
+    return {
+        "visit_date": _date(
+            _get(v, "visit_date", where),
+            f"{where}.visit_date",
+            today=today,
+            not_before=inclusion,
+        ),
+        "daily_dose_mg": _int(v, "daily_dose_mg", where, 5, 1000, multiple_of=5),
+        "alcohol_g_per_day": _int(v, "alcohol_g_per_day", where, 0, 1000),
+        "craving": _int(v, "craving", where, 0, 10),
+        "abstinent": _bool(v, "abstinent", where),
+        "second_opinion": _bool(v, "second_opinion", where, False),
+        "collegial_opinion": _bool(v, "collegial_opinion", where, False),
+        "multidisciplinary_care": _bool(v, "multidisciplinary_care", where, False),
+        "steps": _steps(v.get("steps", []), f"{where}.steps", inclusion, today),
+    }
 
 
 def validate(number: int, raw: str, terms: set[str], today: date | None = None) -> _Line:
@@ -208,27 +284,7 @@ def validate(number: int, raw: str, terms: set[str], today: date | None = None) 
     raw_visits = _get(obj, "visits", "line")
     if not isinstance(raw_visits, list):
         raise _Invalid("visits must be a list")
-    visits = []
-    for index, v in enumerate(raw_visits):
-        where = f"visits[{index}]"
-        visits.append(
-            {
-                "visit_date": _date(
-                    _get(v, "visit_date", where),
-                    f"{where}.visit_date",
-                    today=today,
-                    not_before=inclusion,
-                ),
-                "daily_dose_mg": _int(v, "daily_dose_mg", where, 5, 1000, multiple_of=5),
-                "alcohol_g_per_day": _int(v, "alcohol_g_per_day", where, 0, 1000),
-                "craving": _int(v, "craving", where, 0, 10),
-                "abstinent": _bool(v, "abstinent", where),
-                "second_opinion": _bool(v, "second_opinion", where, False),
-                "collegial_opinion": _bool(v, "collegial_opinion", where, False),
-                "multidisciplinary_care": _bool(v, "multidisciplinary_care", where, False),
-                "steps": _steps(v.get("steps", []), f"{where}.steps", inclusion, today),
-            }
-        )
+    visits = [_visit(v, f"visits[{index}]", inclusion, today) for index, v in enumerate(raw_visits)]
     visits.sort(key=lambda v: v["visit_date"])
     if len({v["visit_date"] for v in visits}) != len(visits):
         raise _Invalid("two visits on the same date")
@@ -342,6 +398,7 @@ def _import_streaming(lines: Iterable[str], terms: dict[str, ReactionTerm]) -> d
     with transaction.atomic():
         bulk.fast_session()
         context = _Context(terms, counts)
+        references = ChunkReferences(_PATIENT_COLUMN) if row_triggers_skippable() else None
         main = connection.connection
         side = connection.get_new_connection(connection.get_connection_params())
         side.autocommit = True
@@ -361,13 +418,16 @@ def _import_streaming(lines: Iterable[str], terms: dict[str, ReactionTerm]) -> d
                         if pending is not None:
                             pending.result()
                         context.add_prescribers(chunk)
+                    tables = _rows(chunk, context, taken, side_cursor)
+                    patient_ids = [row[0] for row in tables[0][2]]
+                    bounds = (min(patient_ids), max(patient_ids))
                     payloads = [
                         (model, columns, bulk.copy_payload(side, table_rows))
-                        for model, columns, table_rows in _rows(chunk, context, taken, side_cursor)
+                        for model, columns, table_rows in tables
                     ]
                     if pending is not None:
                         pending.result()
-                    return writer.submit(_copy_chunk, main, payloads)
+                    return writer.submit(_copy_chunk, main, payloads, references, bounds)
 
                 for number, raw in enumerate(lines, start=1):
                     if not raw.strip():
@@ -393,16 +453,47 @@ def _import_streaming(lines: Iterable[str], terms: dict[str, ReactionTerm]) -> d
     return counts
 
 
-def _copy_chunk(conn, payloads: list[tuple[type, tuple[str, ...], bytes]]) -> None:
+def _copy_chunk(
+    conn,
+    payloads: list[tuple[type, tuple[str, ...], bytes]],
+    references: ChunkReferences | None,
+    bounds: tuple[int, int],
+) -> None:
     """Writer thread: COPY one chunk's rows (formatted by the main thread: the writer needs
     almost no Python, so PostgreSQL is fed at full speed while the main thread validates),
-    then check their foreign keys right away (the constraints stay deferrable; this only
-    fires the checks queued so far)."""
+    then check their foreign keys right away: with `references`, the COPY runs without row
+    triggers and each foreign key is checked over the chunk's patients in one query
+    (reports.references); without, PostgreSQL fires the row checks queued so far (the
+    constraints stay deferrable)."""
+    try:
+        _copy_and_check(conn, payloads, references, bounds)
+    except psycopg.IntegrityError as exc:
+        # As Django would have raised it (the writer works on the bare psycopg connection).
+        raise IntegrityError(str(exc)) from exc
+
+
+def _copy_and_check(conn, payloads, references, bounds) -> None:
     with conn.cursor() as cursor:
+        if references is not None:
+            # SET LOCAL: undone by the rollback of the import's transaction or savepoint too.
+            cursor.execute("SET LOCAL session_replication_role = replica")
         for model, columns, payload in payloads:
             bulk.copy_bytes(cursor, model, columns, payload)
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        if references is not None:
+            cursor.execute("SET LOCAL session_replication_role = origin")
+            references.verify(cursor, *bounds)
+        else:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+_PATIENT_COLUMN = {
+    Patient: "id",
+    Visit: "patient_id",
+    StopOfTreatment: "patient_id",
+    DoseStep: "patient_id",
+    AdverseEvent: "patient_id",
+}
 
 
 class _Context:

@@ -3,6 +3,7 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError
 
 from reports.importer import ImportFailed, import_cohort
 
@@ -30,6 +31,9 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(failed.errors)} bad line(s): nothing imported.", returncode=1
             ) from None
+        except IntegrityError as exc:
+            # A reference lost under the import (e.g. a prescriber's account deleted meanwhile).
+            raise CommandError(f"The database refused the import; nothing imported: {exc}") from exc
         seconds = time.monotonic() - started
         rate = counts["patients"] / seconds if seconds else 0
         self.stdout.write(
