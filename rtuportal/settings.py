@@ -200,7 +200,7 @@ if not 0 <= RTU_REPORT_NICE <= 19:
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "accounts.backends.AuthenticationBackend",  # allauth's, with a compiled user read
 ]
 RTU_REQUIRE_2FA = env.list("RTU_REQUIRE_2FA", default=["agency", "admin"])
 _bad_roles = set(RTU_REQUIRE_2FA) - set(ROLES)
@@ -257,6 +257,7 @@ PASSWORD_HASHERS = env.list(
 )
 
 # Sessions expire after 30 minutes without a request (renewed by IdleSessionMiddleware).
+SESSION_ENGINE = "rtuportal.sessions"  # database sessions, read with one plain SELECT
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
