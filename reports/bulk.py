@@ -2,9 +2,10 @@
 
 Rows are plain tuples in the order of the column names given (database column names, e.g.
 `patient_id`), so that generating 300,000 patients builds no model instance. The schema stays
-as it is (indexes and constraints are checked row by row by the database as usual); only the
-transport changes. Primary keys are reserved beforehand so that children can reference their
-parents in the same pass.
+as it is (indexes and constraints are checked by the database as usual; import_cohort may check
+its foreign keys per chunk instead, see reports.references); only the transport changes.
+Primary keys are reserved beforehand so that children can reference their parents in the same
+pass.
 
 Values: ints, strs, bools, None, dates, and datetimes from `now_value()`; JSON columns take
 the JSON text (`json.dumps(...)`). Nothing here writes simple_history rows: bulk rows never

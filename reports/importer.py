@@ -382,15 +382,14 @@ _COUNTS = ("patients", "visits", "steps", "stops", "adverse_events", "prescriber
 
 
 def _import_streaming(lines: Iterable[str], terms: dict[str, ReactionTerm]) -> dict[str, int]:
-    """PostgreSQL: validation and writing overlap. The main thread validates, builds and
-    formats chunk N+1 while a writer thread COPYs chunk N on the same connection (one
-    transaction; the main thread never touches that connection while the writer works) and
-    then fires its deferred foreign-key checks (SET CONSTRAINTS ALL IMMEDIATE), which is where
-    PostgreSQL spends most of its time. Primary keys and patient-code look-ups go through a
-    second, autocommit connection (sequences are not transactional anyway), which also lends
-    its adapters to format the COPY data. On the first bad line the writing stops, the rest of
-    the file is still validated so that every bad line is listed, and ImportFailed rolls the
-    whole transaction back."""
+    """PostgreSQL: validation and writing overlap. The main thread validates, builds and formats
+    chunk N+1 while a writer thread COPYs chunk N on the same connection (one transaction; the
+    main thread never touches that connection while the writer works) and then checks the
+    chunk's foreign keys (_copy_chunk). Primary keys and patient-code look-ups go through a
+    second, autocommit connection (sequences are not transactional anyway), which also lends its
+    adapters to format the COPY data. On the first bad line the writing stops, the rest of the
+    file is still validated so that every bad line is listed, and ImportFailed rolls the whole
+    transaction back."""
     counts = dict.fromkeys(_COUNTS, 0)
     errors: list[tuple[int, str]] = []
     term_codes = set(terms)
@@ -466,25 +465,21 @@ def _copy_chunk(
     (reports.references); without, PostgreSQL fires the row checks queued so far (the
     constraints stay deferrable)."""
     try:
-        _copy_and_check(conn, payloads, references, bounds)
+        with conn.cursor() as cursor:
+            if references is not None:
+                # SET LOCAL: undone by the rollback of the import's transaction or savepoint.
+                cursor.execute("SET LOCAL session_replication_role = replica")
+            for model, columns, payload in payloads:
+                bulk.copy_bytes(cursor, model, columns, payload)
+            if references is not None:
+                cursor.execute("SET LOCAL session_replication_role = origin")
+                references.verify(cursor, *bounds)
+            else:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     except psycopg.IntegrityError as exc:
         # As Django would have raised it (the writer works on the bare psycopg connection).
         raise IntegrityError(str(exc)) from exc
-
-
-def _copy_and_check(conn, payloads, references, bounds) -> None:
-    with conn.cursor() as cursor:
-        if references is not None:
-            # SET LOCAL: undone by the rollback of the import's transaction or savepoint too.
-            cursor.execute("SET LOCAL session_replication_role = replica")
-        for model, columns, payload in payloads:
-            bulk.copy_bytes(cursor, model, columns, payload)
-        if references is not None:
-            cursor.execute("SET LOCAL session_replication_role = origin")
-            references.verify(cursor, *bounds)
-        else:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 _PATIENT_COLUMN = {
