@@ -78,7 +78,8 @@ def psql(sql: str, params=None, dbname: str = DB_NAME):
     import psycopg
 
     with psycopg.connect(f"postgres://postgres@127.0.0.1:5432/{dbname}", autocommit=True) as c:
-        return c.execute(sql, params).fetchall()
+        cursor = c.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
 
 
 def prepare_database(patients: int) -> int:
@@ -260,7 +261,7 @@ def machine() -> dict:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
-    pg = psql("SHOW server_version")[0][0]
+    pg = psql("SHOW server_version", dbname="postgres")[0][0]  # before rtu_load exists
     return {
         "nproc": os.cpu_count(),
         "cpu": model,
