@@ -144,7 +144,9 @@ def main() -> None:
                 pages[name][0]()
             print(f"--- {name}: {len(captured.captured_queries)} queries")
             for query in captured.captured_queries:
-                print(f"  {query['time']:>6} {query['sql'][:300]}")
+                # A statement prepared on the server (reports.summaries) logs no text.
+                sql = query["sql"] or "(prepared statement)"
+                print(f"  {query['time']:>6} {sql[:300]}")
     profiler = cProfile.Profile() if args.profile else None
     backend = _backend_cpu(connection)
     for name in chosen:
