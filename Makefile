@@ -47,6 +47,8 @@ test: $(STAMP)
 
 # Benchmarks (PostgreSQL at 127.0.0.1:5432, Redis at 127.0.0.1:6379; loopback only, bounded).
 # The full load run on 300,000 patients: bench/load/run_load.py --patients 300000 --duration 60
+# Per page, on rtu_load: bench/bench_pages.py (ms, CPU) and bench/bench_instructions.py
+# (instructions per request under valgrind: the figure to compare on a shared machine).
 bench: $(STAMP)
 	$(PY) bench/bench_rules.py
 	$(PY) bench/bench_import.py
