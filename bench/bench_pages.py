@@ -23,6 +23,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -114,7 +115,12 @@ def main() -> None:
     def save():
         try:
             with transaction.atomic():
-                response = client.post(f"/patients/{code}/visits/new/", post)
+                # Form-encoded, as a browser (and bench/load/client.py) posts this form.
+                response = client.post(
+                    f"/patients/{code}/visits/new/",
+                    urlencode(post, doseq=True),
+                    content_type="application/x-www-form-urlencoded",
+                )
                 raise Rollback(response)
         except Rollback as exc:
             return exc.args[0]

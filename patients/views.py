@@ -136,20 +136,33 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     overdue_before = today - timedelta(days=VISIT_INTERVAL_DAYS)
     # The per-row work is done here rather than with `{% url %}`, `|date` and `{% blocktranslate %}`
     # in the template: about half the page's CPU time with 25 rows. Same text and links.
+    # Each text is translated once per page, not once per row.
     detail_url = reverse("patients:detail", args=["CODE"]).removesuffix("CODE/")
     dose_text = _("%(dose)s mg/day")
-    rows = [
-        {
-            "patient": p,
-            "url": f"{detail_url}{p.code}/",
-            "inclusion": _dmy(p.inclusion_date),
-            "last_visit": _dmy(p.last_visit_date) if p.last_visit_date else "—",
-            "dose": dose_text % {"dose": p.latest_dose_mg} if p.latest_dose_mg else "—",
-            "overdue": p.stopped_on is None and p.last_contact < overdue_before,
-            "next_due": _dmy(p.next_visit_due),
-        }
-        for p in page.object_list
-    ]
+    indications = {
+        value: str(label) for value, label in Patient._meta.get_field("indication").choices
+    }
+    stopped = ("text-bg-secondary", _("Stopped"))
+    in_titration = ("text-bg-info", _("In titration"))
+    stable = ("text-bg-success", _("Stable dose"))
+    rows = []
+    for p in page.object_list:
+        overdue = p.stopped_on is None and p.last_contact < overdue_before
+        badge, status = stopped if p.stopped_on else in_titration if p.in_titration else stable
+        rows.append(
+            {
+                "patient": p,
+                "url": f"{detail_url}{p.code}/",
+                "inclusion": _dmy(p.inclusion_date),
+                "indication": indications.get(p.indication, p.indication),
+                "last_visit": _dmy(p.last_visit_date) if p.last_visit_date else "—",
+                "dose": dose_text % {"dose": p.latest_dose_mg} if p.latest_dose_mg else "—",
+                "badge": badge,
+                "status": status,
+                "overdue": overdue,
+                "next_due": "—" if p.stopped_on else _dmy(p.next_visit_due),
+            }
+        )
     return render(
         request,
         "patients/list.html",
