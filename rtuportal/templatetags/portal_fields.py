@@ -15,6 +15,7 @@ from django.forms.boundfield import BoundField
 from django.template import Library
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 register = Library()
 
@@ -215,3 +216,32 @@ def hidden_form(form) -> SafeString:
     if form.errors or any(not f.is_hidden for f in form):
         return _safe(str(form))
     return _safe("".join(_plain(f) for f in form))
+
+
+def _error_lines(errors) -> str:
+    return "".join(f'<p class="text-danger small mb-0">{conditional_escape(e)}</p>' for e in errors)
+
+
+@register.filter
+def step_rows(formset) -> SafeString:
+    """The rows of the steps table (prescriptions/_steps.html): a date and a dose per row, each
+    with its hidden label (numbered for steps.js) and its errors. Built here rather than with a
+    loop of about 20 template nodes per row: a third of the visit form's template time."""
+    prefix = conditional_escape(formset.prefix)
+    labels = conditional_escape(_("From")), conditional_escape(_("Daily dose (mg/day)"))
+    rows = []
+    for number, form in enumerate(formset, 1):
+        cells = []
+        for label, name in zip(labels, ("start_date", "daily_dose_mg"), strict=True):
+            field = form[name]
+            errors = _error_lines(field.errors)
+            if name == "daily_dose_mg":
+                errors += _error_lines(form.non_field_errors())
+            ident = conditional_escape(field.id_for_label)
+            cells.append(
+                f'<td><label class="visually-hidden" for="{ident}">'
+                f'{label} <span class="js-row-number">{number}</span></label>'
+                f"{widget(field)}{errors}</td>"
+            )
+        rows.append(f'<tr data-step-row="{prefix}">\n  {cells[0]}\n  {cells[1]}\n</tr>\n')
+    return _safe("".join(rows))

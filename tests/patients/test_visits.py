@@ -262,3 +262,19 @@ def test_next_visit_form_does_not_reuse_the_split_of_another_dose(alice_client, 
     form = alice_client.get(new_url(alice_patient)).context["form"]
     assert form["daily_dose_mg"].value() == 20
     assert form["dose_morning_mg"].value() in (None, 0, "")
+
+
+def test_a_bad_step_is_refused_with_its_error_in_its_row(alice_client, alice_patient):
+    steps = [("2014-04-03", 20), ("2014-13-45", "<b>25</b>")]
+    response = alice_client.post(new_url(alice_patient), visit_post(steps=steps))
+    assert response.status_code == 422
+    assert not Visit.objects.exists()
+    html = response.content.decode()
+    rows = html.split('<tr data-step-row="steps">')[1:]
+    assert len(rows) >= 2
+    first, second = rows[0].split("</tr>")[0], rows[1].split("</tr>")[0]
+    assert "text-danger" not in first
+    assert 'for="id_steps-1-start_date"' in second and 'name="steps-1-start_date"' in second
+    assert '<span class="js-row-number">2</span>' in second
+    assert second.count('<p class="text-danger small mb-0">') == 2  # the date and the dose
+    assert 'value="&lt;b&gt;25&lt;/b&gt;"' in second and "<b>25</b>" not in html
