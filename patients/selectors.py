@@ -4,8 +4,17 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from rtuportal.access import ADMIN, AGENCY, PRESCRIBER
+from rtuportal.queries import PLACEHOLDER, TEXT_PLACEHOLDER, CompiledInstances
 
 from .models import Patient
+
+# A prescriber's own patient by code: read on every patient page, visit form and save, so
+# compiled once per process (rtuportal.queries); the same instance as
+# Patient.objects.get(code=code, prescriber=user).
+_own_patient = CompiledInstances(
+    lambda code, prescriber_id: Patient.objects.filter(code=code, prescriber_id=prescriber_id),
+    placeholders=(TEXT_PLACEHOLDER, PLACEHOLDER),
+)
 
 
 def get_patient_for_user(user, code: str, *, for_write: bool = False) -> Patient:
@@ -17,10 +26,10 @@ def get_patient_for_user(user, code: str, *, for_write: bool = False) -> Patient
     if not user.is_authenticated:
         raise PermissionDenied
     if user.role == PRESCRIBER:
-        try:
-            return Patient.objects.get(code=code.upper(), prescriber=user)
-        except Patient.DoesNotExist:
-            raise Http404 from None
+        found = _own_patient(code.upper(), user.pk)  # at most one: the code is unique
+        if not found:
+            raise Http404
+        return found[0]
     if user.role in (AGENCY, ADMIN):
         if for_write:
             raise PermissionDenied

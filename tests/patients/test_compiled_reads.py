@@ -7,11 +7,11 @@ import time_machine
 from django.db.models import Q
 from prescriber_flow import include, visit_post
 
-from patients import views
+from patients import selectors, views
 from patients.models import Patient
 from prescriptions import services
 from prescriptions.models import DoseStep, Visit
-from rtuportal.queries import CompiledInstances, CompiledValues
+from rtuportal.queries import PLACEHOLDER, TEXT_PLACEHOLDER, CompiledInstances, CompiledValues
 
 pytestmark = pytest.mark.django_db
 
@@ -116,6 +116,37 @@ def test_history_equals_simple_history_diffs(two_patients):
         e["what"] == str(views._history_sources()[2][0])
         for e in views._history(two_patients[1], None, None)
     )
+
+
+def test_own_patient_read_equals_the_orm_for_every_code_and_prescriber(
+    two_patients, alice, bob, django_assert_num_queries
+):
+    """get_patient_for_user's compiled read (a text and an integer value) gives the ORM's
+    instance for the owner, and nothing for another prescriber or an unknown code."""
+    bobs = include(bob)
+    for patient in [*two_patients, bobs, *two_patients]:
+        for user in (alice, bob):
+            expected = list(Patient.objects.filter(code=patient.code, prescriber=user))
+            with django_assert_num_queries(1):
+                got = selectors._own_patient(patient.code, user.pk)
+            assert [_fields(p) for p in got] == [_fields(p) for p in expected]
+            assert all(not p._state.adding and p._state.db == "default" for p in got)
+    assert [p.pk for p in selectors._own_patient(bobs.code, bob.pk)] == [bobs.pk]
+    assert selectors._own_patient("BAC-0000-0000", alice.pk) == []
+    assert selectors.get_patient_for_user(alice, two_patients[0].code.lower()) == two_patients[0]
+
+
+def test_every_value_needs_its_own_placeholder_once():
+    with pytest.raises(ValueError, match="its own placeholder"):
+        CompiledInstances(lambda a, b: Visit.objects.none(), placeholders=(1, 1))
+    twice = CompiledInstances(
+        lambda code, pk: Patient.objects.filter(code=code, prescriber_id=pk, id=pk),
+        placeholders=(TEXT_PLACEHOLDER, PLACEHOLDER),
+    )
+    with pytest.raises(ValueError, match="once"):
+        twice("BAC-0000-0000", 1)
+    with pytest.raises(TypeError, match="2 values expected"):
+        selectors._own_patient("BAC-0000-0000")
 
 
 def test_refuses_what_it_cannot_rebuild(two_patients):
