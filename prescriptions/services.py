@@ -289,9 +289,21 @@ def _refresh_summary(patient: Patient, stored: PatientLog | None = None) -> None
     summaries_refresh(patient_ids=[patient.pk])
 
 
+# Compiled once per process (rtuportal.queries), inside a service's transaction.
+_LOCKED = CompiledInstances(lambda pk: Patient.objects.select_for_update().filter(pk=pk))
+
+
 def _lock(patient: Patient) -> Patient:
-    # Serialise writes on one patient: two visits cannot be validated against the same log.
-    return Patient.objects.select_for_update().get(pk=patient.pk)
+    """The patient read again under a row lock: writes on one patient are serialised, so two
+    visits cannot be validated against the same log."""
+    if transaction.get_autocommit():  # as the ORM's select_for_update, which this replaces
+        raise transaction.TransactionManagementError(
+            "select_for_update cannot be used outside of a transaction."
+        )
+    found = _LOCKED(patient.pk)
+    if not found:
+        raise Patient.DoesNotExist(f"patient {patient.pk} no longer exists")
+    return found[0]
 
 
 def _steps_text(steps: Sequence[tuple[date, int]]) -> str:
