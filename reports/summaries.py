@@ -14,7 +14,6 @@ from the clinical tables: the figures are the same, only slower to get.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterable
 
@@ -24,6 +23,7 @@ from django.db.models import Exists, OuterRef
 from patients.models import Patient
 from reports import statistics
 from reports.models import PatientFindings, PatientSummary
+from rtuportal.queries import preparing_cursor
 
 _FINDING_COLUMNS = ("steps", "blocking_steps", "blocked") + tuple(
     f"n_{c.lower()}" for c in statistics.FINDING_CODES
@@ -92,23 +92,9 @@ def _cursor(*, single: bool):
     (`= ANY` of many ids) keep Django's cursor and are planned for their size every time.
     Either way the cursor is Django's wrapper: queries are logged and counted as usual.
     """
-    if not single or connection.vendor != "postgresql":
+    if not single:
         return connection.cursor()
-    connection.ensure_connection()
-    return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
-
-
-@functools.cache
-def _preparing_cursor_class() -> type:
-    """Django's server-binding psycopg cursor, asking psycopg to prepare what it runs."""
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
-    class PreparingCursor(ServerBindingCursor):
-        def execute(self, query, params=None, **kwargs):
-            kwargs.setdefault("prepare", True)
-            return super().execute(query, params, **kwargs)
-
-    return PreparingCursor
+    return preparing_cursor(connection)
 
 
 MISSING_BATCH = 20_000

@@ -7,12 +7,17 @@ then only swaps the value in the parameters, so each later read is the database 
 the values' conversion, as `QuerySet.values()` would return them. `CompiledInstances` does
 the same for a plain queryset of model instances (no select_related, no annotations).
 
+The reads run on a cursor that binds their values on the server and has psycopg prepare them
+on the connection (`preparing_cursor`), so PostgreSQL parses and plans each one once per
+connection too, instead of on every page.
+
 A read of several values (`build(code, prescriber_id)`) names a placeholder per value:
 `placeholders=(TEXT_PLACEHOLDER, PLACEHOLDER)` for a text and an integer column.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +30,47 @@ from django.db.models import QuerySet
 PLACEHOLDER = -1_987_654_321
 # The same for a text column (never run: the SQL is compiled with it, then the value swapped in).
 TEXT_PLACEHOLDER = "~compiled-query-placeholder~"
+
+
+def preparing_cursor(connection):
+    """A cursor whose statements are bound on the server and prepared on the connection.
+
+    Django's own cursors bind the values on the client and never prepare. With this one,
+    psycopg prepares a statement on the connection (settings: `prepare_threshold`) and
+    PostgreSQL reuses its plan. The cursor is Django's wrapper: queries are logged and counted
+    as usual. Other databases get their ordinary cursor.
+    """
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.ensure_connection()
+    return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
+
+
+@functools.cache
+def _preparing_cursor_class() -> type:
+    """Django's server-binding psycopg cursor, asking psycopg to prepare what it runs."""
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparingCursor(ServerBindingCursor):
+        def execute(self, query, params=None, **kwargs):
+            kwargs.setdefault("prepare", True)
+            result = super().execute(query, params, **kwargs)
+            if self._query is None and isinstance(query, str):
+                # Run as a prepared statement, psycopg keeps no text of it; Django's query log
+                # (connection.queries, the tests' query captures) reads it here.
+                self._query = _StatementText(query.encode())
+            return result
+
+    return PreparingCursor
+
+
+class _StatementText:
+    """What Django's query log reads of a psycopg cursor's last statement (`_query.query`)."""
+
+    __slots__ = ("query",)
+
+    def __init__(self, query: bytes) -> None:
+        self.query = query
 
 
 class _Compiled:
@@ -75,7 +121,7 @@ class _Compiled:
         params = list(params)
         for slot, value in zip(slots, values, strict=True):
             params[slot] = value
-        with connections[using].cursor() as cursor:
+        with preparing_cursor(connections[using]) as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         if converters:
