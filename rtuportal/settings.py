@@ -134,9 +134,10 @@ if _engine == "django.db.backends.postgresql":
         "options", "-c jit=off -c work_mem=32MB -c random_page_cost=1.1"
     )
     # Django turns psycopg's prepared statements off (prepare_threshold None), and its own
-    # client-side binding cursors never prepare. The one-patient report summary refresh runs
-    # on a server-binding cursor that asks for it (reports.summaries._cursor): this turns it
-    # back on for that cursor only. Not for a pooler in transaction mode (PgBouncer without
+    # client-side binding cursors never prepare. The session read, the compiled per-patient
+    # reads and the one-patient report summary refresh run on a server-binding cursor that
+    # asks for it (rtuportal.queries.preparing_cursor): this turns it back on for that cursor
+    # only. Not for a pooler in transaction mode (PgBouncer without
     # max_prepared_statements).
     DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
