@@ -39,6 +39,18 @@ def require_service(name: str, available: bool) -> None:
     pytest.skip(f"{name} not available")
 
 
+def other_connection():
+    """A second PostgreSQL connection (autocommit) to the test database, beside Django's: to
+    see what another session may do while a test's transaction is open."""
+    import psycopg
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    return psycopg.connect(**params, autocommit=True)
+
+
 def _make(
     email: str,
     role: str,

@@ -7,23 +7,16 @@ from django.db import connection, transaction
 from prescriber_flow import include
 
 from prescriptions import services
-from tests.conftest import require_service
+from tests.conftest import other_connection, require_service
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-def _other_connection():
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    return psycopg.connect(**params, autocommit=True)
 
 
 def test_the_patient_is_locked_until_the_write_commits(alice):
     require_service("PostgreSQL (DATABASE_URL)", connection.vendor == "postgresql")
     patient = include(alice)
     sql = "SELECT 1 FROM patients_patient WHERE id = %s FOR UPDATE"
-    with _other_connection() as other:
+    with other_connection() as other:
         other.execute("SET lock_timeout = '200ms'")
         with transaction.atomic():
             locked = services._lock(patient)

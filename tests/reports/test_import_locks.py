@@ -10,18 +10,11 @@ from django.db import connection, transaction
 from accounts.models import User
 from patients.models import Patient
 from reports import importer, references
-from tests.conftest import require_service
+from tests.conftest import other_connection, require_service
 from tests.reports.cohort import term
 from tests.reports.test_import import line
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-def _other_connection():
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    return psycopg.connect(**params, autocommit=True)
 
 
 def test_the_parents_outside_the_import_are_locked_until_it_commits(tmp_path):
@@ -35,7 +28,7 @@ def test_the_parents_outside_the_import_are_locked_until_it_commits(tmp_path):
     doctor = User.objects.get(prescriber_profile__rpps="10000000009")
     ids = list(Patient.objects.values_list("id", flat=True))
     checks = references.ChunkReferences(importer._PATIENT_COLUMN)
-    with _other_connection() as other:
+    with other_connection() as other:
         other.execute("SET lock_timeout = '200ms'")
         with transaction.atomic():
             with connection.connection.cursor() as cursor:
