@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from patients.models import Patient
 from prescriptions.models import DoseStep
 from prescriptions.rules import protocol_in_force
-from reports.summaries import summaries_refresh
+from reports.summaries import summaries_mark_stale
 from rtuportal import outbox
 from rtuportal.choices import Outcome, SeriousnessCriterion
 
@@ -166,7 +166,7 @@ def adverse_event_report(
         case.full_clean()
         case._change_reason = "initial report"
         case.save()
-        summaries_refresh(patient_ids=[patient.pk])
+        summaries_mark_stale(patient_id=patient.pk)
         if serious:
             outbox.enqueue(NOTIFY_TASK, case.pk)
     return case
@@ -245,7 +245,7 @@ def adverse_event_follow_up(
         locked.full_clean()
         locked._change_reason = f"follow-up {follow_up.pk}"
         locked.save()
-        summaries_refresh(patient_ids=[locked.patient_id])
+        summaries_mark_stale(patient_id=locked.patient_id)
         if became_serious and locked.notified_at is None:
             outbox.enqueue(NOTIFY_TASK, locked.pk)
     case.refresh_from_db()

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patients.models import Patient
-from reports.summaries import summaries_refresh
+from reports.summaries import summaries_mark_stale
 from rtuportal.queries import CompiledInstances
 
 from . import rules, timeline
@@ -268,7 +268,8 @@ def _refuse_on_findings(assessment: Assessment, warnings_acknowledged: bool) -> 
 
 def _refresh_summary(patient: Patient, stored: PatientLog | None = None) -> None:
     """Keep the list columns (current dose, last visit, titration) in step with the log
-    (`stored`: the log as just written, when the caller has it; read again otherwise)."""
+    (`stored`: the log as just written, when the caller has it; read again otherwise), and
+    have the patient's report summary recomputed once this write has committed."""
     stored = stored or patient_log(patient)
     visits = sorted(stored.visits, key=lambda v: (v.visit_date, v.pk))
     last_visit = visits[-1] if visits else None
@@ -286,7 +287,7 @@ def _refresh_summary(patient: Patient, stored: PatientLog | None = None) -> None
         latest_dose_mg=latest[-1].daily_dose_mg if latest else None,
         in_titration=in_titration and patient.stopped_on is None,
     )
-    summaries_refresh(patient_ids=[patient.pk])
+    summaries_mark_stale(patient_id=patient.pk)
 
 
 # Compiled once per process (rtuportal.queries), inside a service's transaction.

@@ -50,12 +50,15 @@ class CohortReport(models.Model):
 class PatientSummary(models.Model):
     """A patient's figures for the cohort report, as of every fact on record (derived data).
 
-    Written by reports.summaries.summaries_refresh in the transaction of every write that
-    changes them (visits, steps, stops, adverse events) and in bulk after a seed or an import,
-    so that the whole-cohort report reads one narrow row per patient instead of the three
-    million visits. `facts_until` is the date of the patient's latest fact: the row answers
-    for any report whose period ends on or after it. A patient without a row, or whose facts go
-    past the period's end, is computed from the clinical tables (reports.statistics).
+    A write that changes a patient's figures (visits, steps, stops, adverse events) marks the
+    row `stale` in its transaction (reports.summaries.summaries_mark_stale); a worker recomputes
+    the stale rows in batches a few seconds later (summaries_refresh_stale), and the seed and
+    the import write them in bulk, so that the whole-cohort report reads one narrow row per
+    patient instead of the three million visits. A stale row is never read: the report computes
+    that patient from the clinical tables, with the same figures. `facts_until` is the date of
+    the patient's latest fact: the row answers for any report whose period ends on or after it.
+    A patient without a row, or whose facts go past the period's end, is computed from the
+    clinical tables too (reports.statistics).
 
     Flags are 0/1 integers so that the report's SQL sums them alike on PostgreSQL and SQLite.
     `last_follow_up` packs the last follow-up visit's values (reports.statistics._PACK_*).
@@ -73,10 +76,15 @@ class PatientSummary(models.Model):
     ae_serious = models.PositiveSmallIntegerField(default=0)
     ae_serious_related = models.PositiveSmallIntegerField(default=0)
     highest_dose_mg = models.PositiveSmallIntegerField(null=True)
+    stale = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         verbose_name = _("patient summary")
         verbose_name_plural = _("patient summaries")
+        indexes = [
+            # The refresher's queue: the few stale rows, found without reading the others.
+            models.Index(fields=["patient"], condition=models.Q(stale=True), name="summary_stale")
+        ]
 
     def __str__(self) -> str:
         return f"{self.patient_id} until {self.facts_until}"

@@ -215,10 +215,12 @@ def facts_sql(
 
 
 def _answered(date_to: date | None) -> tuple[str, list[Any]]:
-    """The condition on a PatientSummary `ps` that it answers for a period ending on date_to."""
+    """The condition on a PatientSummary `ps` that it answers for a period ending on date_to
+    (a stale row, whose patient changed since it was computed, answers for none)."""
+    fresh = "ps.stale = FALSE" if connection.vendor == "postgresql" else "ps.stale = 0"
     if date_to is None:
-        return "1 = 1", []
-    return "(ps.facts_until IS NULL OR ps.facts_until <= %s)", [date_to]
+        return fresh, []
+    return f"{fresh} AND (ps.facts_until IS NULL OR ps.facts_until <= %s)", [date_to]
 
 
 def _live_where(date_from: date | None, date_to: date | None) -> tuple[str, list[Any]]:

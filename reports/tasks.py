@@ -237,3 +237,19 @@ def refresh_missing_summaries() -> int:
     from .summaries import summaries_refresh_missing
 
     return summaries_refresh_missing()
+
+
+@shared_task(ignore_result=True, soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT)
+def refresh_stale_summaries() -> int:
+    """The report summaries of the patients written since their last refresh (queued a few
+    seconds after a write, at most one pending; beat, every minute, as a sweep)."""
+    from django.core.cache import cache
+
+    from .summaries import REFRESH_QUEUED_KEY, summaries_refresh_stale
+
+    try:
+        # Before reading the stale rows: a write committed from now on queues the next job.
+        cache.delete(REFRESH_QUEUED_KEY)
+    except Exception as exc:  # noqa: BLE001 - the cache's key expires by itself
+        logger.warning("refresh key not cleared: %s", exc)
+    return summaries_refresh_stale()

@@ -19,6 +19,10 @@ app.conf.beat_schedule = {
         "task": "reports.tasks.requeue_stale_reports",
         "schedule": 300.0,
     },
+    "refresh-stale-summaries": {
+        "task": "reports.tasks.refresh_stale_summaries",
+        "schedule": 60.0,
+    },
     "refresh-missing-summaries": {
         "task": "reports.tasks.refresh_missing_summaries",
         "schedule": 300.0,

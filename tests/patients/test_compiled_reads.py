@@ -183,3 +183,15 @@ def test_patient_page_lists_the_adverse_events_newest_first_in_the_language(
     body = alice_client.get(url).content.decode()
     assert other.label_fr not in body
     assert body.index(newer.term.label_en) < body.index(other.label_en)
+
+
+def test_history_managers_share_one_class_and_keep_their_instance(two_patients):
+    """rtuportal.apps builds simple_history's manager class once: each read of `.history`
+    still gives a manager of its own, bound to its instance as before."""
+    first, second = two_patients
+    assert type(Patient.history) is type(Patient.history)
+    assert Patient.history is not Patient.history
+    assert Patient.history.instance is None and Patient.history.count() >= 2
+    assert {h.id for h in first.history.all()} == {first.pk}
+    assert {h.id for h in second.history.all()} == {second.pk}
+    assert first.history.model is Patient.history.model

@@ -1,7 +1,9 @@
 """The report summary of a patient (reports.models.PatientSummary, PatientFindings) follows every
-write a prescriber makes in the browser: after each one, the stored rows equal a recomputation
-from the clinical tables, and the whole-cohort report (which reads them) equals the report
-computed from the clinical tables alone."""
+write a prescriber makes in the browser: each write leaves the row stale (the report then
+computes the patient from the clinical tables), the refresher a worker runs after the commit
+recomputes it, and then the stored rows equal a recomputation from the clinical tables; at
+every point the whole-cohort report equals the report computed from the clinical tables
+alone."""
 
 from datetime import date
 
@@ -13,7 +15,7 @@ from pharmacovigilance import services as cases
 from prescriptions.models import Visit
 from reports.models import PatientFindings, PatientSummary
 from reports.statistics import cohort_summary
-from reports.summaries import summaries_refresh
+from reports.summaries import summaries_refresh, summaries_refresh_stale
 from tests.pharmacovigilance.helpers import make_case
 
 pytestmark = pytest.mark.django_db
@@ -27,15 +29,31 @@ def _stored(patient) -> tuple:
     return summary, findings
 
 
+def _live_report() -> dict:
+    """The whole-cohort report from the clinical tables alone (no summary row read)."""
+    kept = list(PatientSummary.objects.values_list("patient_id", "stale"))
+    PatientSummary.objects.update(stale=True)
+    report = cohort_summary()
+    for patient_id, stale in kept:
+        PatientSummary.objects.filter(patient_id=patient_id).update(stale=stale)
+    return report
+
+
 def _assert_current(patient) -> tuple:
-    """The rows the services wrote are those a fresh recomputation writes, and the report
-    gives the same figures from them as from the clinical tables."""
+    """The write left the patient's row stale, and the report did not read it; the refresher
+    then wrote the rows a fresh recomputation writes, and the report reads them."""
+    assert PatientSummary.objects.get(patient=patient).stale
+    live = _live_report()
+    assert cohort_summary() == live
+    assert summaries_refresh_stale() == 1
+    assert summaries_refresh_stale() == 0
     kept = _stored(patient)
-    from_rows = cohort_summary()
+    assert kept[0]["stale"] is False
+    assert cohort_summary() == live
     summaries_refresh(patient_ids=[patient.pk])
     assert _stored(patient) == kept
     PatientSummary.objects.all().delete()  # cascades to nothing; findings are read with it
-    assert cohort_summary() == from_rows
+    assert cohort_summary() == live
     summaries_refresh()
     return kept
 
@@ -97,3 +115,16 @@ def test_every_write_keeps_the_patient_summary_current(alice, alice_client, alic
     summary, findings = _assert_current(alice_patient)
     assert summary["stopped"] == 1 and summary["facts_until"] == date(2014, 5, 20)
     assert [(f["version"], f["steps"]) for f in findings] == [("2014", 9)]
+
+
+def test_the_refresh_follows_the_commit_of_a_save(
+    alice_client, alice_patient, django_capture_on_commit_callbacks
+):
+    """Tasks in-process (no broker): the row is recomputed as soon as the save commits."""
+    url = reverse("patients:visit_new", args=[alice_patient.code])
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert alice_client.post(url, visit_post(steps=[("2014-04-03", 20)])).status_code == 302
+    assert [c.__name__ for c in callbacks] == ["request_stale_refresh"]
+    summary, findings = _stored(alice_patient)
+    assert summary["stale"] is False and summary["highest_dose_mg"] == 20
+    assert [(f["version"], f["steps"]) for f in findings] == [("2014", 2)]

@@ -45,10 +45,10 @@ def test_visit_save_query_count_is_fixed(
     # 1 session, 2 user, 3 patient; in the transaction: 4 savepoint, 5 patient locked,
     # 6-8 its visits, steps and stops, 9 the visit, 10 its history row, 11 the steps (one
     # INSERT whatever their number), 12 the list columns of the patient (from the log in
-    # hand, not read again), 13-15 the patient's report summary (reports.summaries: upsert,
-    # delete and insert of the findings rows), 16 release. No constraint round trip (see
-    # services._clean).
-    with django_assert_num_queries(16, info="visit save"):
+    # hand, not read again), 13 the patient's report summary marked stale (one upsert; a
+    # worker recomputes it after the commit: reports.summaries), 14 release. No constraint
+    # round trip (see services._clean).
+    with django_assert_num_queries(14, info="visit save"):
         response = alice_client.post(new_url(alice_patient), visit_post(steps=steps))
     assert response.status_code == 302
     assert DoseStep.objects.filter(patient=alice_patient).count() == 1 + len(steps)

@@ -5,13 +5,23 @@ import random
 from datetime import date, timedelta
 
 import pytest
+from django.core.cache import cache
+from django.db import transaction
 
 from patients.models import Patient
 from prescriptions import rules
 from prescriptions.models import StopOfTreatment
 from reports.models import PatientFindings, PatientSummary
 from reports.statistics import FACT_COLUMNS, cohort_summary
-from reports.summaries import summaries_refresh
+from reports.summaries import (
+    REFRESH_DELAY_SECONDS,
+    REFRESH_QUEUED_KEY,
+    request_stale_refresh,
+    summaries_mark_stale,
+    summaries_refresh,
+    summaries_refresh_stale,
+)
+from reports.tasks import refresh_stale_summaries
 from tests.factories import prescriber
 from tests.reports.cohort import event, patient, visit
 from tests.reports.test_findings_match_rules import _random_cohort
@@ -118,9 +128,104 @@ def test_a_summary_is_read_only_for_the_periods_it_answers_for():
     assert before["consumption_change_g_per_day"]["initiation"] == -40.0
 
 
+def test_a_stale_summary_is_read_for_no_period():
+    """A row marked stale by a write is ignored whatever the period (here altered too): the
+    report computes the patient from the clinical tables until the refresher has run."""
+    rng = random.Random(7)
+    _random_cohort(rng, 30)
+    _random_events_and_stops(rng)
+    live = {period: cohort_summary(*period) for period in PERIODS}
+    summaries_refresh()
+    ids = sorted(Patient.objects.values_list("pk", flat=True))
+    altered = rng.sample(ids, 10)
+    PatientSummary.objects.filter(patient_id__in=altered).update(
+        highest_dose_mg=300, stopped=1, ae_serious=1, stale=True
+    )
+    PatientFindings.objects.filter(patient_id__in=altered).update(steps=999, n_step_too_soon=99)
+    for period in PERIODS:
+        assert cohort_summary(*period) == live[period], period
+
+    assert summaries_refresh_stale(batch=4) == 10  # three batches
+    assert not PatientSummary.objects.filter(stale=True).exists()
+    assert not PatientFindings.objects.filter(steps=999).exists()
+    for period in PERIODS:
+        assert cohort_summary(*period) == live[period], period
+
+
+def test_a_write_marks_the_row_stale_and_a_new_patient_gets_one():
+    p = patient(
+        prescriber(specialty="addiction"),
+        sex="F",
+        birth_year=1975,
+        inclusion_date=date(2018, 2, 1),
+        treatment_status="initiation",
+        alcohol_g_per_day=90,
+    )
+    visit(
+        p, date(2018, 2, 1), alcohol=90, craving=6, abstinent=False, steps=[(p.inclusion_date, 15)]
+    )
+    with transaction.atomic():
+        summaries_mark_stale(patient_id=p.pk)  # no row yet: a stale one
+    row = PatientSummary.objects.get(patient=p)
+    assert row.stale and row.facts_until is None
+    assert summaries_refresh_stale() == 1
+    row.refresh_from_db()
+    assert not row.stale and row.facts_until == date(2018, 2, 1) and row.highest_dose_mg == 15
+    with transaction.atomic():
+        summaries_mark_stale(patient_id=p.pk)
+    row.refresh_from_db()
+    assert row.stale and row.highest_dose_mg == 15
+
+
+@pytest.fixture
+def broker(monkeypatch):
+    """Tasks sent to a broker (as in production) instead of run in-process: what is sent is
+    recorded here, or refused when `down` is set."""
+    from rtuportal.celery import app
+
+    sent: list = []
+    state = {"down": False}
+
+    def apply_async(*args, **kwargs):
+        if state["down"]:
+            raise ConnectionError("broker unreachable")
+        sent.append(kwargs)
+
+    monkeypatch.setattr(app.conf, "task_always_eager", False)
+    monkeypatch.setattr(refresh_stale_summaries, "apply_async", apply_async)
+    cache.delete(REFRESH_QUEUED_KEY)
+    return sent, state
+
+
+def test_one_refresh_job_is_queued_for_the_writes_of_a_few_seconds(broker):
+    sent, _ = broker
+    for _ in range(5):  # five commits in a row
+        request_stale_refresh()
+    assert sent == [{"countdown": REFRESH_DELAY_SECONDS}]
+    # The job clears the key before it reads the stale rows: the next commit queues another.
+    assert refresh_stale_summaries.run() == 0
+    request_stale_refresh()
+    assert len(sent) == 2
+
+
+def test_a_broker_down_does_not_fail_the_write_and_beat_catches_up(broker, caplog):
+    from rtuportal.celery import app
+
+    sent, state = broker
+    state["down"] = True
+    request_stale_refresh()  # after a commit: must not raise
+    assert sent == [] and "not queued" in caplog.text
+    assert cache.get(REFRESH_QUEUED_KEY) is None  # the next commit tries again
+    state["down"] = False
+    request_stale_refresh()
+    assert len(sent) == 1
+    schedule = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
+    assert schedule["reports.tasks.refresh_stale_summaries"] <= 60
+
+
 def test_the_stored_columns_are_the_report_s():
     summary_columns = {f.column for f in PatientSummary._meta.concrete_fields}
-    assert summary_columns == {"patient_id", "facts_until", *FACT_COLUMNS}
+    assert summary_columns == {"patient_id", "facts_until", "stale", *FACT_COLUMNS}
     finding_columns = {f.column for f in PatientFindings._meta.concrete_fields}
     expected = {f"n_{code.lower()}" for code in rules.FINDING_CODES}
     assert (

@@ -1,10 +1,10 @@
-"""Two writes on one patient at the same time leave the report summary of both (PostgreSQL).
+"""A refresh of the report summaries that runs while a visit is being saved (PostgreSQL).
 
-An adverse-event follow-up (which makes the case serious) has refreshed the patient's summary
-and not yet committed when the prescriber saves a visit. Without the follow-up's lock on the
-patient row, the visit's refresh would read the case as it was, wait for the summary row, and
-then write its stale flags over the follow-up's. With it, the visit waits for the follow-up to
-commit and counts it.
+The save has marked the patient's row stale and not yet committed when the worker's refresher
+starts. Without the refresher's lock on the patient rows, it would compute the row from what is
+committed (without the visit), wait for the save's row lock, and then write its figures marked
+fresh over the save's mark: the report would read a row without the visit. With it, the
+refresher waits for the save to commit and counts the visit.
 """
 
 import threading
@@ -14,13 +14,11 @@ from datetime import date
 import pytest
 from django.db import connection, connections
 
-from pharmacovigilance import services as cases
 from prescriptions import services as prescriptions
 from reports import summaries
 from reports.models import PatientSummary
 from tests.conftest import require_service
 from tests.patients.prescriber_flow import include
-from tests.pharmacovigilance.helpers import make_case
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -39,58 +37,57 @@ def _visit(patient, by, day: date, dose: int, alcohol: int) -> None:
     )
 
 
-def test_a_visit_saved_during_a_follow_up_counts_the_follow_up(alice, monkeypatch):
+def test_a_refresh_during_a_save_waits_for_it_and_counts_it(alice, monkeypatch):
     require_service("PostgreSQL (DATABASE_URL)", connection.vendor == "postgresql")
+    # The worker's job is run by the test itself, at the moment it chooses.
+    monkeypatch.setattr(summaries, "request_stale_refresh", lambda: None)
     patient = include(alice)
     _visit(patient, alice, date(2014, 4, 1), 15, 120)
-    case = make_case(patient, onset_date=date(2014, 4, 10), outcome="recovering")
-    assert PatientSummary.objects.get(patient=patient).ae_serious == 0
+    _visit(patient, alice, date(2014, 4, 20), 15, 90)
+    assert PatientSummary.objects.get(patient=patient).stale  # committed, not yet refreshed
 
-    refreshed, visit_started = threading.Event(), threading.Event()
-    real_refresh = summaries.summaries_refresh
+    marked = threading.Event()
+    real_mark = summaries.summaries_mark_stale
     errors: list[BaseException] = []
+    refreshed: list[tuple[int, float]] = []
 
-    def refresh_then_linger(*, patient_ids=None):
-        real_refresh(patient_ids=patient_ids)
-        refreshed.set()
-        visit_started.wait(10)
-        time.sleep(1.0)  # the visit's transaction runs meanwhile, as far as it can
+    def mark_then_linger(*, patient_id):
+        real_mark(patient_id=patient_id)
+        marked.set()
+        time.sleep(1.0)  # the refresher runs meanwhile, as far as it can
 
-    def follow_up():
+    def save():
         try:
-            cases.adverse_event_follow_up(
-                case=case,
-                reported_by=alice,
-                information="Hospitalised overnight.",
-                outcome="recovered",
-                serious=True,
-                seriousness_criteria=["hospitalisation"],
-            )
-        except BaseException as exc:  # noqa: BLE001 - reported by the test below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    def visit():
-        try:
-            refreshed.wait(10)
-            visit_started.set()
             _visit(patient, alice, date(2014, 5, 2), 15, 60)
         except BaseException as exc:  # noqa: BLE001 - reported by the test below
             errors.append(exc)
         finally:
             connections.close_all()
 
-    monkeypatch.setattr(cases, "summaries_refresh", refresh_then_linger)
-    threads = [threading.Thread(target=follow_up), threading.Thread(target=visit)]
+    def refresh():
+        try:
+            marked.wait(10)
+            started = time.monotonic()
+            count = summaries.summaries_refresh_stale()
+            refreshed.append((count, time.monotonic() - started))
+        except BaseException as exc:  # noqa: BLE001 - reported by the test below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    monkeypatch.setattr(prescriptions, "summaries_mark_stale", mark_then_linger)
+    threads = [threading.Thread(target=save), threading.Thread(target=refresh)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(30)
     assert not errors, errors
 
+    [(count, waited)] = refreshed
+    assert count == 1 and waited > 0.5  # it waited for the save to commit
     summary = PatientSummary.objects.get(patient=patient)
-    assert (summary.ae_serious, summary.last_follow_up) == (1, 60 * 1000 + 5 * 10)
+    assert not summary.stale
+    assert summary.last_follow_up == 60 * 1000 + 5 * 10  # the visit saved meanwhile
     kept = PatientSummary.objects.filter(patient=patient).values().get()
-    real_refresh(patient_ids=[patient.pk])
+    summaries.summaries_refresh(patient_ids=[patient.pk])
     assert PatientSummary.objects.filter(patient=patient).values().get() == kept
