@@ -1,9 +1,12 @@
 """The cohort summary of a period, in the layout of the agency's 2015 interim summary.
 
-Everything is computed by a fixed number of SQL aggregate queries (six, whatever the size of
-the cohort): one over a row of facts per patient (last follow-up visit, stop, adverse events,
-highest dose), one for the prescribers, two for adverse events by organ class and by term, one
-for adverse events by dose band, and one for the protocol findings per version. A patient's
+Everything is computed by SQL aggregate queries, a number fixed by the span of the cohort's
+patient ids (six up to SLICE_IDS ids): one over a row of facts per patient (last follow-up
+visit, stop, adverse events, highest dose), one for the prescribers, two for adverse events by
+organ class and by term, one for adverse events by dose band, and one for the protocol findings
+per version. The two per-patient ones run once per slice of SLICE_IDS patient ids, and their
+counts and sums are added up here, so that a report's database work comes in short statements
+that the report task can space out (cohort_summary's `pause`). A patient's
 facts and findings come from their report summary (reports.models.PatientSummary,
 PatientFindings, kept at write time by reports.summaries) when it answers for the period, and
 from facts_sql() / findings_sql() over the clinical tables otherwise; the summaries are written
@@ -13,6 +16,8 @@ method section.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -20,6 +25,8 @@ from django.db import connection
 from django.db.models import (
     Count,
     Exists,
+    Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -50,7 +57,9 @@ DOSE_THRESHOLDS_MG = (80, 120, 180, 300)
 FINDING_CODES = rules.FINDING_CODES
 BLOCKING_CODES = tuple(c for c, s in rules.FINDING_SEVERITY.items() if s == "block")
 
-QUERY_COUNT = 6  # pinned by tests/reports/test_statistics.py
+# Pinned by tests/reports/test_statistics.py: for a cohort whose patient ids span fewer than
+# SLICE_IDS; queries 1 and 6 run once more for each further slice.
+QUERY_COUNT = 6
 
 
 def pct(part: int | None, whole: int | None) -> float | None:
@@ -83,8 +92,20 @@ def _fence() -> str:
     return "OFFSET 0" if connection.vendor == "postgresql" else "LIMIT -1 OFFSET 0"
 
 
-def _cohort_where(date_from: date | None, date_to: date | None) -> tuple[str, list[Any]]:
+# The two per-patient passes (queries 1 and 6) run over slices of this many patient ids, one
+# statement each, and the report pauses between them (`pause`): see cohort_summary.
+SLICE_IDS = 20_000
+
+IdSlice = tuple[int, int] | None  # patient ids lo <= id < hi; None: every id
+
+
+def _cohort_where(
+    date_from: date | None, date_to: date | None, ids: IdSlice = None
+) -> tuple[str, list[Any]]:
     where, params = ["1 = 1"], []
+    if ids is not None:
+        where.append("p.id >= %s AND p.id < %s")
+        params.extend(ids)
     if date_from is not None:
         where.append("p.inclusion_date >= %s")
         params.append(date_from)
@@ -223,16 +244,34 @@ def _answered(date_to: date | None) -> tuple[str, list[Any]]:
     return f"{fresh} AND (ps.facts_until IS NULL OR ps.facts_until <= %s)", [date_to]
 
 
-def _live_where(date_from: date | None, date_to: date | None) -> tuple[str, list[Any]]:
+def _live_where(
+    date_from: date | None, date_to: date | None, ids: IdSlice = None
+) -> tuple[str, list[Any]]:
     """The cohort's patients whose summary row is missing or does not answer for date_to."""
-    cohort_sql, cohort_params = _cohort_where(date_from, date_to)
+    cohort_sql, cohort_params = _cohort_where(date_from, date_to, ids)
     answered, answered_params = _answered(date_to)
+    # The slice's range on the summaries too (implied by the join): PostgreSQL then reads that
+    # range of them instead of hashing all of them for every slice.
+    in_slice, slice_params = _in_slice("ps.patient_id", ids)
     summary = _tables()["summary"]
     sql = (
         f"{cohort_sql} AND NOT EXISTS (SELECT 1 FROM {summary} ps "  # noqa: S608
-        f"WHERE ps.patient_id = p.id AND {answered})"
+        f"WHERE ps.patient_id = p.id AND {in_slice} AND {answered})"
     )
-    return sql, cohort_params + answered_params
+    return sql, cohort_params + slice_params + answered_params
+
+
+def _in_slice(column: str, ids: IdSlice) -> tuple[str, list[Any]]:
+    if ids is None:
+        return "1 = 1", []
+    return f"{column} >= %s AND {column} < %s", list(ids)
+
+
+def _live_in(ids: IdSlice) -> tuple[str, list[Any]]:
+    """The `where` of facts_sql() and findings_sql() for the live patients of a slice (the
+    range again, so that the plan joins that range of each table, not all of it)."""
+    in_slice, params = _in_slice("p.id", ids)
+    return f"{LIVE_WHERE} AND {in_slice}", params
 
 
 # The patients computed from the clinical tables, as the `where` of facts_sql() and
@@ -240,12 +279,14 @@ def _live_where(date_from: date | None, date_to: date | None) -> tuple[str, list
 LIVE_WHERE = "p.id IN (SELECT id FROM live)"
 
 
-def _live_cte(date_from: date | None, date_to: date | None) -> tuple[str, list[Any]]:
+def _live_cte(
+    date_from: date | None, date_to: date | None, ids: IdSlice = None
+) -> tuple[str, list[Any]]:
     """`live`: the ids of the cohort's patients whose summary row is missing, stale, or does not
     answer for date_to, computed once per query. Used directly as the `where` of facts_sql()
     (four times) and findings_sql() (twice), the anti-join with the summaries ran once per use:
     six scans of both 300,000-row tables for one report."""
-    where, params = _live_where(date_from, date_to)
+    where, params = _live_where(date_from, date_to, ids)
     t = _tables()
     return (
         f"live AS MATERIALIZED (SELECT p.id FROM {t['patient']} p WHERE {where})",  # noqa: S608
@@ -253,18 +294,25 @@ def _live_cte(date_from: date | None, date_to: date | None) -> tuple[str, list[A
     )
 
 
-def _patient_row(date_from: date | None, date_to: date | None) -> dict[str, Any]:
-    """Query 1: every per-patient figure in one aggregate over the cohort.
+def _patient_row(
+    date_from: date | None, date_to: date | None, ids: IdSlice = None
+) -> dict[str, Any]:
+    """Query 1: every per-patient figure in one aggregate over the cohort (or the slice of it
+    whose ids are in `ids`): counts and sums only, so that slices add up (the means are
+    computed from a sum and a count by _patient_figures).
 
     Each patient's facts come from their PatientSummary row when it answers for the period
     (it holds every fact up to date_to and nothing after), from facts_sql() over the clinical
     tables otherwise; the outer SELECT is conditional sums, portable to SQLite.
     """
     t = _tables()
-    cohort_sql, cohort_params = _cohort_where(date_from, date_to)
+    cohort_sql, cohort_params = _cohort_where(date_from, date_to, ids)
     answered, answered_params = _answered(date_to)
-    live_cte, live_cte_params = _live_cte(date_from, date_to)
-    live_sql, live_params = facts_sql(LIVE_WHERE, [], date_to)
+    live_cte, live_cte_params = _live_cte(date_from, date_to, ids)
+    live_sql, live_params = facts_sql(*_live_in(ids), date_to)
+    live_slice, live_slice_params = _in_slice("p.id", ids)
+    # The range on the summaries too: PostgreSQL then reads that range, not all of them.
+    stored_slice, stored_slice_params = _in_slice("ps.patient_id", ids)
     true = _true()
 
     def count(condition: str) -> str:
@@ -277,7 +325,8 @@ def _patient_row(date_from: date | None, date_to: date | None) -> dict[str, Any]
     columns: dict[str, str] = {
         "patients": "COUNT(*)",
         "men": count("c.sex = 'M'"),
-        "mean_age": "AVG(1.0 * c.age)",
+        "age_sum": "SUM(c.age)",
+        "age_count": "COUNT(c.age)",
         "initiation": count("c.treatment_status = 'initiation'"),
         "initiation_reduction": count(
             "c.treatment_status = 'initiation' AND c.indication = 'reduction'"
@@ -293,9 +342,9 @@ def _patient_row(date_from: date | None, date_to: date | None) -> dict[str, Any]
     for group in GROUPS:
         in_group = f"{followed} AND c.treatment_status = '{group}'"
         columns[f"{group}_followed"] = count(in_group)
-        columns[f"{group}_change"] = (
-            f"AVG(CASE WHEN {in_group} THEN 1.0 * ({last_alcohol} - c.alcohol_g_per_day) END)"
-        )
+        change = f"CASE WHEN {in_group} THEN {last_alcohol} - c.alcohol_g_per_day END"
+        columns[f"{group}_change_sum"] = f"SUM({change})"
+        columns[f"{group}_change_count"] = f"COUNT({change})"
         columns[f"{group}_abstinent_inclusion"] = count(f"{in_group} AND c.abstinent = {true}")
         columns[f"{group}_abstinent_last"] = count(f"{in_group} AND {last_abstinent} = 1")
         columns[f"{group}_craving_improved"] = count(f"{in_group} AND {last_craving} < c.craving")
@@ -322,29 +371,49 @@ def _patient_row(date_from: date | None, date_to: date | None) -> dict[str, Any]
         FROM (
             SELECT {patient_columns}, {stored}
             FROM {t["patient"]} p JOIN {t["summary"]} ps ON ps.patient_id = p.id
-            WHERE {cohort_sql} AND {answered}
+            WHERE {cohort_sql} AND {stored_slice} AND {answered}
             UNION ALL
             SELECT {patient_columns}, {live}
             FROM ({live_sql}) f JOIN {t["patient"]} p ON p.id = f.patient_id
+            WHERE {live_slice}
         ) c
     """  # noqa: S608
-    params = live_cte_params + cohort_params + answered_params + live_params
+    params = (
+        live_cte_params
+        + cohort_params
+        + stored_slice_params
+        + answered_params
+        + live_params
+        + live_slice_params
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         values = cursor.fetchone()
-    return {
-        name: (
-            (None if value is None else float(value))
-            if name.endswith(("_change", "mean_age"))
-            else int(value or 0)
-        )
-        for name, value in zip(columns, values, strict=True)
-    }
+    return {name: int(value or 0) for name, value in zip(columns, values, strict=True)}
+
+
+def _mean(total: int, count: int) -> float | None:
+    return total / count if count else None  # int / int: the correctly rounded float
+
+
+def _patient_figures(row: dict[str, int]) -> dict[str, Any]:
+    """Query 1's sums (of every slice) with the means computed."""
+    figures: dict[str, Any] = dict(row)
+    figures["mean_age"] = _mean(row["age_sum"], row["age_count"])
+    for group in GROUPS:
+        figures[f"{group}_change"] = _mean(row[f"{group}_change_sum"], row[f"{group}_change_count"])
+    return figures
 
 
 def _prescriber_row(date_from: date | None, date_to: date | None) -> dict[str, Any]:
-    """Query 2: distinct prescribers of the cohort, overall and by specialty."""
-    aggregates: dict[str, Any] = {"prescribers": Count("prescriber", distinct=True)}
+    """Query 2: distinct prescribers of the cohort, overall and by specialty; and the range of
+    its patient ids."""
+    aggregates: dict[str, Any] = {
+        "prescribers": Count("prescriber", distinct=True),
+        # The range of the cohort's patient ids, for the slices of queries 1 and 6.
+        "first_id": Min("pk"),
+        "last_id": Max("pk"),
+    }
     for specialty in SPECIALTIES:
         aggregates[specialty] = Count(
             "prescriber",
@@ -536,14 +605,21 @@ def findings_sql(
     return sql, where_params + upto_params + where_params + upto_params
 
 
-def _protocol_findings(date_from: date | None, date_to: date | None) -> list[dict[str, Any]]:
-    """Query 6: protocol findings per version, from the PatientFindings rows of the patients
-    whose summary answers for the period and from findings_sql() for the others."""
+def _protocol_findings(
+    date_from: date | None, date_to: date | None, ids: IdSlice = None
+) -> dict[str, dict[str, int]]:
+    """Query 6: protocol findings per version (of the slice of the cohort whose ids are in
+    `ids`), from the PatientFindings rows of the patients whose summary answers for the period
+    and from findings_sql() for the others: the sums of each column, by version."""
     t = _tables()
-    cohort_sql, cohort_params = _cohort_where(date_from, date_to)
+    cohort_sql, cohort_params = _cohort_where(date_from, date_to, ids)
     answered, answered_params = _answered(date_to)
-    live_cte, live_cte_params = _live_cte(date_from, date_to)
-    ctes, cte_params = findings_sql(LIVE_WHERE, [], date_to)
+    live_cte, live_cte_params = _live_cte(date_from, date_to, ids)
+    ctes, cte_params = findings_sql(*_live_in(ids), date_to)
+    in_summaries, in_summaries_params = _in_slice("ps.patient_id", ids)
+    in_findings, in_findings_params = _in_slice("f.patient_id", ids)
+    stored_slice = f"{in_summaries} AND {in_findings}"
+    stored_slice_params = in_summaries_params + in_findings_params
     counted = ["steps", "blocking_steps", "blocked"] + [f"n_{c.lower()}" for c in FINDING_CODES]
     stored = ", ".join(f"f.{c}" for c in counted)
     sums = ", ".join(f"SUM({c}) AS {c}" for c in counted)
@@ -556,45 +632,99 @@ def _protocol_findings(date_from: date | None, date_to: date | None) -> list[dic
             FROM {t["findings"]} f
                  JOIN {t["patient"]} p ON p.id = f.patient_id
                  JOIN {t["summary"]} ps ON ps.patient_id = p.id
-            WHERE {cohort_sql} AND {answered}
+            WHERE {cohort_sql} AND {stored_slice} AND {answered}
             UNION ALL
             SELECT version, {", ".join(counted)} FROM per_version
         ) x
         GROUP BY version ORDER BY version
     """  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, live_cte_params + cte_params + cohort_params + answered_params)
+        cursor.execute(
+            sql,
+            live_cte_params + cte_params + cohort_params + stored_slice_params + answered_params,
+        )
         columns = [c[0] for c in cursor.description]
         rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-    result = []
-    for row in rows:
-        result.append(
-            {
-                "version": row["version"] or "before_rtu",
-                "steps": int(row["steps"]),
-                "patients": int(row["patients"]),
-                "blocking_steps": int(row["blocking_steps"] or 0),
-                "blocking_patients": int(row["blocked"] or 0),
-                "findings": {c: int(row[f"n_{c.lower()}"] or 0) for c in FINDING_CODES},
-            }
-        )
-    return result
+    return {
+        row["version"] or "": {k: int(v or 0) for k, v in row.items() if k != "version"}
+        for row in rows
+    }
 
 
-def cohort_summary(date_from: date | None = None, date_to: date | None = None) -> dict[str, Any]:
-    """The summary of the patients included between the two dates, as a JSON-ready dict."""
-    row = _patient_row(date_from, date_to)
-    prescribers = _prescriber_row(date_from, date_to)
+def _findings_list(by_version: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
+    """Query 6's sums (of every slice) as the summary lists them, by version."""
+    return [
+        {
+            "version": version or "before_rtu",
+            "steps": row["steps"],
+            "patients": row["patients"],
+            "blocking_steps": row["blocking_steps"],
+            "blocking_patients": row["blocked"],
+            "findings": {c: row[f"n_{c.lower()}"] for c in FINDING_CODES},
+        }
+        for version, row in sorted(by_version.items())
+    ]
+
+
+def _add(total: dict, part: dict) -> None:
+    for key, value in part.items():
+        if isinstance(value, dict):
+            _add(total.setdefault(key, {}), value)
+        else:
+            total[key] = total.get(key, 0) + value
+
+
+def _slices(first_id: int | None, last_id: int | None) -> list[IdSlice]:
+    """The id slices of the cohort for queries 1 and 6 (one, None, for a cohort that fits)."""
+    if first_id is None or last_id is None or last_id - first_id < SLICE_IDS:
+        return [None]
+    return [(lo, lo + SLICE_IDS) for lo in range(first_id, last_id + 1, SLICE_IDS)]
+
+
+def cohort_summary(
+    date_from: date | None = None,
+    date_to: date | None = None,
+    *,
+    pause: Callable[[float], None] | None = None,
+) -> dict[str, Any]:
+    """The summary of the patients included between the two dates, as a JSON-ready dict.
+
+    `pause`, when given, is called after each statement with the seconds it took: the report
+    task sleeps there (reports.tasks.build), so that the report's database work comes in short
+    slices with pauses between them instead of seconds-long blocks that take a core from the
+    pages. Queries 1 and 6 run once per slice of SLICE_IDS patient ids for that reason; each
+    patient is in one slice, so the slices' counts and sums add up to the whole cohort's.
+    """
+
+    def timed(read: Callable[[], Any]) -> Any:
+        started = time.monotonic()
+        result = read()
+        if pause is not None:
+            pause(time.monotonic() - started)
+        return result
+
+    prescribers = timed(lambda: _prescriber_row(date_from, date_to))
+    sums: dict[str, int] = {}
+    by_version: dict[str, dict[str, int]] = {}
+    for ids in _slices(prescribers["first_id"], prescribers["last_id"]):
+        _add(sums, timed(lambda ids=ids: _patient_row(date_from, date_to, ids)))
+        _add(by_version, timed(lambda ids=ids: _protocol_findings(date_from, date_to, ids)))
+    row = _patient_figures(sums)
+    findings = _findings_list(by_version)
     events = _followed_events(date_from, date_to)
-    by_class = dict(
-        events.values("organ_class")
-        .annotate(n=Count("patient", distinct=True))
-        .values_list("organ_class", "n")
+    by_class = timed(
+        lambda: dict(
+            events.values("organ_class")
+            .annotate(n=Count("patient", distinct=True))
+            .values_list("organ_class", "n")
+        )
     )
-    by_term = list(
-        events.values("term__code", "term__label_fr", "term__label_en")
-        .annotate(n=Count("patient", distinct=True))
-        .order_by("-n", "term__code")
+    by_term = timed(
+        lambda: list(
+            events.values("term__code", "term__label_fr", "term__label_en")
+            .annotate(n=Count("patient", distinct=True))
+            .order_by("-n", "term__code")
+        )
     )
     band_aggregates: dict[str, Any] = {
         "cases": Count("pk"),
@@ -606,8 +736,7 @@ def cohort_summary(date_from: date | None = None, date_to: date | None = None) -
             band &= Q(dose_at_onset_mg__lte=high)
         band_aggregates[f"any_{label}"] = Count("pk", filter=band)
         band_aggregates[f"serious_{label}"] = Count("pk", filter=band & Q(serious=True))
-    by_band = events.aggregate(**band_aggregates)
-    findings = _protocol_findings(date_from, date_to)
+    by_band = timed(lambda: events.aggregate(**band_aggregates))
 
     patients = row["patients"]
     followed = row["followed"]
