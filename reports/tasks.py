@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
 from datetime import date, timedelta
 
 from celery import shared_task
@@ -112,31 +111,9 @@ def end_background_priority() -> None:
             pass
 
 
-def paced(duty: float) -> Callable[[float], None] | None:
-    """The pause after each of the report's statements that makes them take `duty` of the
-    build's time (None for 1: no pause).
-
-    On a machine shared with the pages, renicing the report's backend is not enough: with the
-    kernel's autogroups (or one cgroup per service) PostgreSQL's backends share one weight, and
-    a statement of the report takes a core from the pages for as long as it runs. So the report
-    runs in short statements (reports.statistics slices its two per-patient passes) and sleeps
-    between them: at 0.25 it uses a quarter of a core on average, in bursts of 50-300 ms.
-    """
-    if duty >= 1:
-        return None
-    factor = (1 - duty) / duty
-
-    def pause(seconds: float) -> None:
-        time.sleep(min(seconds * factor, 5.0))
-
-    return pause
-
-
-def build(report_id: int, *, worker: str = "inline", duty: float = 1.0) -> bool:
+def build(report_id: int, *, worker: str = "inline") -> bool:
     """Build one report (statistics, then PDF); the task and `cohort_report` both call this.
 
-    `duty` < 1 spaces the report's statements out (see paced): the Celery task passes
-    RTU_REPORT_DUTY; a report built in the request (no broker) or by the command runs at once.
     Returns True when this call built it. A failure is stored on the row in words the page
     shows; transient database errors put the row back to pending and are raised for a retry.
     """
@@ -147,7 +124,7 @@ def build(report_id: int, *, worker: str = "inline", duty: float = 1.0) -> bool:
     try:
         background_priority()
         started = time.monotonic()
-        summary = cohort_summary(report.date_from, report.date_to, pause=paced(duty))
+        summary = cohort_summary(report.date_from, report.date_to)
         statistics_seconds = time.monotonic() - started
         _progress(report_id, 60, summary=summary, statistics_seconds=statistics_seconds)
         started = time.monotonic()
@@ -192,9 +169,7 @@ def _fail(report_id: int, message: str) -> None:
 )
 def build_report(self, report_id: int) -> bool:
     try:
-        # In-process (no broker) the user waits for it: no pause then.
-        duty = 1.0 if self.request.is_eager else settings.RTU_REPORT_DUTY
-        return build(report_id, worker=self.request.hostname or "celery", duty=duty)
+        return build(report_id, worker=self.request.hostname or "celery")
     except OperationalError as exc:
         if self.request.retries >= MAX_TRANSIENT_RETRIES:
             _fail(report_id, f"Database unavailable: {exc}")
@@ -221,8 +196,7 @@ def build_previous_month_report() -> int | None:
         report = report_request(
             requested_by=None, date_from=date_from, date_to=date_to, language="fr"
         )
-    # No-op when the outbox delivery already built it.
-    build(report.pk, worker="beat", duty=settings.RTU_REPORT_DUTY)
+    build(report.pk, worker="beat")  # no-op when the outbox delivery already built it
     report.refresh_from_db()
     link = settings.RTU_SITE_URL.rstrip("/") + reverse("reports:detail", args=[report.pk])
     with translation.override("fr"):

@@ -196,13 +196,6 @@ RTU_SITE_URL = env.str("RTU_SITE_URL", default="http://127.0.0.1:8000")
 RTU_REPORT_NICE = env.int("RTU_REPORT_NICE", default=10)
 if not 0 <= RTU_REPORT_NICE <= 19:
     raise ImproperlyConfigured(f"RTU_REPORT_NICE must be 0-19 (got {RTU_REPORT_NICE}).")
-# The share of its time a report built by a worker spends running statements: after each one
-# (50-300 ms on 300,000 patients) it sleeps so that they take this share (1: no pause). The
-# database's CPU goes to the pages between them, whatever the operating system's scheduler
-# does with nice levels (see reports.tasks.build).
-RTU_REPORT_DUTY = env.float("RTU_REPORT_DUTY", default=0.25)
-if not 0.05 <= RTU_REPORT_DUTY <= 1:
-    raise ImproperlyConfigured(f"RTU_REPORT_DUTY must be 0.05-1 (got {RTU_REPORT_DUTY}).")
 
 # --- Accounts, login, second factor ------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -103,6 +103,12 @@ def prepare_database(patients: int) -> int:
         count = psql("SELECT count(*) FROM patients_patient")[0][0]
     elif count != patients:
         log(f"{DB_NAME} already holds {count} patients (not {patients}): used as it is")
+    # A report left running when an earlier run stopped its worker would be joined by this
+    # run's agency users (same period) and never built: mark it failed, so they ask anew.
+    psql(
+        "UPDATE reports_cohortreport SET status = 'failed', error = 'load run stopped' "
+        "WHERE status IN ('pending', 'running')"
+    )
     return count
 
 

@@ -30,7 +30,6 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         ({"RTU_REQUIRE_2FA": "agency,nurse"}, "RTU_REQUIRE_2FA lists unknown roles"),
         ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a boolean"),
         ({"RTU_HTTPS": "1"}, "SECRET_KEY must be set"),
-        ({"RTU_REPORT_DUTY": "0"}, "RTU_REPORT_DUTY must be 0.05-1"),
     ],
 )
 def test_bad_settings_stop_the_start_with_a_clear_message(env, message):

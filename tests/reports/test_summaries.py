@@ -325,34 +325,3 @@ def test_slices_add_up_to_the_whole_cohort(seed, monkeypatch, django_assert_num_
     # Queries 1 and 6 once per slice, the four others once.
     with django_assert_num_queries(statistics.QUERY_COUNT + 2 * (slices - 1)):
         cohort_summary()
-    spent: list[float] = []
-    assert cohort_summary(pause=spent.append) == whole[(None, None)]
-    assert len(spent) == statistics.QUERY_COUNT + 2 * (slices - 1)
-    assert all(seconds >= 0 for seconds in spent)
-
-
-def test_a_worker_s_report_sleeps_between_its_statements(monkeypatch):
-    """The build paces the statements to RTU_REPORT_DUTY of its time: at 0.25 it sleeps three
-    times as long as each statement ran; 1 (a report the user waits for) never sleeps."""
-    from reports import tasks
-    from reports.models import CohortReport
-
-    assert tasks.paced(1.0) is None
-    slept: list[float] = []
-    monkeypatch.setattr(tasks.time, "sleep", slept.append)
-    tasks.paced(0.25)(0.1)
-    tasks.paced(0.5)(0.2)
-    assert slept == pytest.approx([0.3, 0.2])
-
-    rng = random.Random(5)
-    _random_cohort(rng, 10)
-    slept.clear()
-    report = CohortReport.objects.create(language="fr")
-    assert tasks.build(report.pk, worker="test", duty=0.25)
-    report.refresh_from_db()
-    assert report.status == CohortReport.Status.DONE
-    assert len(slept) == 6 and all(seconds >= 0 for seconds in slept)
-    report = CohortReport.objects.create(language="fr")
-    slept.clear()
-    assert tasks.build(report.pk, worker="test")  # the command's and the request's: at once
-    assert slept == []
