@@ -22,8 +22,6 @@ from django.db import connection
 from django.db.models import (
     Count,
     Exists,
-    Max,
-    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -404,20 +402,36 @@ def _patient_figures(row: dict[str, int]) -> dict[str, Any]:
 
 def _prescriber_row(date_from: date | None, date_to: date | None) -> dict[str, Any]:
     """Query 2: distinct prescribers of the cohort, overall and by specialty; and the range of
-    its patient ids."""
-    aggregates: dict[str, Any] = {
-        "prescribers": Count("prescriber", distinct=True),
-        # The range of the cohort's patient ids, for the slices of queries 1 and 6.
-        "first_id": Min("pk"),
-        "last_id": Max("pk"),
+    its patient ids.
+
+    The patients are grouped by prescriber first (a few hundred rows), then joined to the
+    profiles: one pass over the cohort instead of one sort of it per distinct count."""
+    from accounts.models import PrescriberProfile
+
+    patient = _tables()["patient"]
+    profile = PrescriberProfile._meta.db_table
+    cohort_sql, cohort_params = _cohort_where(date_from, date_to)
+    # Specialty values are this module's constants (the Specialty choices), not input.
+    by_specialty = ", ".join(
+        f"SUM(CASE WHEN pp.specialty = '{specialty}' THEN 1 ELSE 0 END)"
+        for specialty in SPECIALTIES
+    )
+    sql = f"""
+        SELECT COUNT(d.prescriber_id), {by_specialty}, MIN(d.first_id), MAX(d.last_id)
+        FROM (
+            SELECT p.prescriber_id, MIN(p.id) AS first_id, MAX(p.id) AS last_id
+            FROM {patient} p WHERE {cohort_sql} GROUP BY p.prescriber_id
+        ) d LEFT JOIN {profile} pp ON pp.user_id = d.prescriber_id
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, cohort_params)
+        values = cursor.fetchone()
+    names = ["prescribers", *SPECIALTIES]
+    row: dict[str, Any] = {
+        name: int(value or 0) for name, value in zip(names, values, strict=False)
     }
-    for specialty in SPECIALTIES:
-        aggregates[specialty] = Count(
-            "prescriber",
-            distinct=True,
-            filter=Q(prescriber__prescriber_profile__specialty=specialty),
-        )
-    return cohort(date_from, date_to).aggregate(**aggregates)
+    row["first_id"], row["last_id"] = values[-2], values[-1]
+    return row
 
 
 def _followed_events(date_from: date | None, date_to: date | None) -> QuerySet[AdverseEvent]:
