@@ -426,11 +426,10 @@ def _prescriber_row(date_from: date | None, date_to: date | None) -> dict[str, A
     with connection.cursor() as cursor:
         cursor.execute(sql, cohort_params)
         values = cursor.fetchone()
+    *counts, first_id, last_id = values
     names = ["prescribers", *SPECIALTIES]
-    row: dict[str, Any] = {
-        name: int(value or 0) for name, value in zip(names, values, strict=False)
-    }
-    row["first_id"], row["last_id"] = values[-2], values[-1]
+    row: dict[str, Any] = {n: int(v or 0) for n, v in zip(names, counts, strict=True)}
+    row["first_id"], row["last_id"] = first_id, last_id
     return row
 
 
