@@ -23,6 +23,7 @@ report computes those patients from the clinical tables.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Iterable
@@ -117,21 +118,30 @@ def summaries_refresh_missing(*, batch: int = MISSING_BATCH) -> int:
     """Compute the summaries of the patients who have none, a batch per transaction; returns
     how many patients got one. Each batch locks its patients first (in id order), so that a
     service writing one of them meanwhile is waited for and its write is counted."""
+    return _refresh_in_batches(
+        Patient.objects.filter(~Exists(PatientSummary.objects.filter(patient=OuterRef("pk")))),
+        batch=batch,
+    )
+
+
+def _refresh_in_batches(patients, *, batch: int) -> int:
+    """Recompute the summaries of these patients, `batch` of them per transaction, until the
+    query finds none; returns how many. Each batch locks its patients first, in id order, so
+    that a service writing one of them meanwhile is waited for and its write is counted."""
     done = 0
-    missing = Patient.objects.filter(
-        ~Exists(PatientSummary.objects.filter(patient=OuterRef("pk")))
-    ).order_by("pk")
+    locked = patients.order_by("pk").select_for_update(of=("self",)).values_list("pk", flat=True)
     while True:
         with transaction.atomic():
-            ids = list(missing.select_for_update(of=("self",)).values_list("pk", flat=True)[:batch])
+            ids = list(locked[:batch])
             if not ids:
                 return done
-            with connection.cursor() as cursor:
+            with _cursor(single=len(ids) == 1) as cursor:
                 for sql, params in refresh_statements(ids):
                     cursor.execute(sql, params)
         done += len(ids)
 
 
+@functools.cache  # the same text on every save (and so one prepared statement)
 def _mark_stale_sql() -> str:
     summary = PatientSummary._meta.db_table
     # A patient without a row yet (new, or imported) gets a stale one, so the refresher finds it.
@@ -189,26 +199,11 @@ def request_stale_refresh() -> None:
 
 
 def summaries_refresh_stale(*, batch: int = STALE_BATCH) -> int:
-    """Recompute the stale summaries, a batch per transaction; returns how many.
-
-    Each batch locks its patients first, in id order, as summaries_refresh_missing does: a
-    service writing one of them meanwhile is waited for, and its write is counted (a write
-    that comes after marks the row stale again)."""
-    done = 0
-    stale = (
+    """Recompute the stale summaries, a batch per transaction; returns how many (a write that
+    comes after a batch has locked its patient marks the row stale again)."""
+    return _refresh_in_batches(
         Patient.objects.filter(
             pk__in=PatientSummary.objects.filter(stale=True).values("patient_id")
-        )
-        .order_by("pk")
-        .select_for_update(of=("self",))
-        .values_list("pk", flat=True)
+        ),
+        batch=batch,
     )
-    while True:
-        with transaction.atomic():
-            ids = list(stale[:batch])
-            if not ids:
-                return done
-            with _cursor(single=len(ids) == 1) as cursor:
-                for sql, params in refresh_statements(ids):
-                    cursor.execute(sql, params)
-        done += len(ids)
